@@ -1,0 +1,183 @@
+"""Load the articles in ``corpus/`` keeping paragraph numbers and character offsets of every sentence."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+log = logging.getLogger(__name__)
+
+SUFFIXES = (".txt", ".md")
+MAX_FILE_BYTES = 20 * 1024 * 1024
+
+# Tokens after which a period does not end a sentence.
+_ABBREVIATIONS = {
+    "mr", "mrs", "ms", "dr", "prof", "sr", "jr", "st", "gen", "gov", "sen", "rep", "lt", "col", "capt",
+    "vs", "etc", "e.g", "i.e", "no", "inc", "ltd", "co", "corp", "jan", "feb", "mar", "apr", "jun", "jul",
+    "aug", "sep", "sept", "oct", "nov", "dec", "u.s", "u.n", "u.k", "e.u", "approx", "dept", "est",
+}
+# A candidate boundary: terminal punctuation, optional closing quotes/brackets, whitespace, then a capital,
+# digit or opening quote.
+_BOUNDARY = re.compile(r"[.!?][\"'”’)\]]*(\s+)(?=[\"“‘(\[]?[A-Z0-9])")
+
+
+class CorpusError(Exception):
+    """The corpus cannot be loaded; the message says what to fix."""
+
+
+@dataclass(frozen=True)
+class Sentence:
+    doc_id: str
+    paragraph: int  # 1-based paragraph number within its document
+    index: int  # 0-based position among the document's sentences
+    start: int  # character offsets into Document.text
+    end: int
+    text: str
+
+
+@dataclass(frozen=True)
+class Document:
+    doc_id: str
+    path: Path
+    title: str
+    source: str
+    text: str
+    sentences: tuple[Sentence, ...]
+    content_hash: str
+
+    @property
+    def paragraph_count(self) -> int:
+        return max((s.paragraph for s in self.sentences), default=0)
+
+    def paragraph_text(self, number: int) -> str:
+        return " ".join(s.text for s in self.sentences if s.paragraph == number)
+
+
+@dataclass
+class Corpus:
+    documents: list[Document]
+    skipped: list[str] = field(default_factory=list)  # human-readable reasons, one per skipped file
+
+    @property
+    def sentences(self) -> list[Sentence]:
+        return [s for d in self.documents for s in d.sentences]
+
+    def document(self, doc_id: str) -> Document:
+        for doc in self.documents:
+            if doc.doc_id == doc_id:
+                return doc
+        raise KeyError(doc_id)
+
+    @property
+    def fingerprint(self) -> str:
+        digest = hashlib.sha256()
+        for doc in sorted(self.documents, key=lambda d: d.doc_id):
+            digest.update(f"{doc.doc_id}\0{doc.content_hash}\0".encode())
+        return digest.hexdigest()
+
+
+def split_sentences(text: str, offset: int = 0) -> list[tuple[int, int]]:
+    """Character spans of the sentences in ``text`` (shifted by ``offset``), abbreviation-aware."""
+    spans: list[tuple[int, int]] = []
+    start = 0
+    for match in _BOUNDARY.finditer(text):
+        end = match.start(1)
+        last_word = re.split(r"\s", text[start:end].rstrip(".!?\"'”’)]"))[-1].lower()
+        if last_word in _ABBREVIATIONS or re.fullmatch(r"[a-z]", last_word):
+            continue
+        spans.append((start, end))
+        start = match.end(1)
+    if text[start:].strip():
+        spans.append((start, len(text.rstrip())))
+    return [(s + offset, e + offset) for s, e in spans if e > s]
+
+
+def _paragraph_spans(text: str) -> list[tuple[int, int]]:
+    # Blank-line separated blocks when the file has them (Markdown), else one paragraph a line.
+    separator = r"\n\s*\n" if re.search(r"\n\s*\n", text) else r"\n"
+    spans, pos = [], 0
+    for match in re.finditer(separator, text + "\n\n" if separator == r"\n\s*\n" else text + "\n"):
+        block = (pos, match.start())
+        pos = match.end()
+        chunk = text[block[0] : block[1]]
+        if chunk.strip() and not chunk.lstrip().startswith("#"):
+            lead = len(chunk) - len(chunk.lstrip())
+            spans.append((block[0] + lead, block[0] + len(chunk.rstrip())))
+    return spans
+
+
+def parse_document(doc_id: str, text: str, path: Path, title: str = "", source: str = "") -> Document:
+    """Split ``text`` into numbered paragraphs and offset-carrying sentences."""
+    sentences: list[Sentence] = []
+    for number, (p_start, p_end) in enumerate(_paragraph_spans(text), start=1):
+        for start, end in split_sentences(text[p_start:p_end], offset=p_start):
+            sentences.append(Sentence(doc_id, number, len(sentences), start, end, text[start:end]))
+    heading = re.search(r"^#\s+(.+)$", text, flags=re.M)
+    return Document(
+        doc_id=doc_id,
+        path=path,
+        title=title or (heading.group(1).strip() if heading else doc_id.replace("-", " ").title()),
+        source=source or path.name,
+        text=text,
+        sentences=tuple(sentences),
+        content_hash=hashlib.sha256(text.encode()).hexdigest(),
+    )
+
+
+def _read_metadata(path: Path) -> dict[str, str]:
+    sidecar = path.with_suffix(".meta.json")
+    if not sidecar.exists():
+        return {}
+    try:
+        data = json.loads(sidecar.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        log.warning("ignoring unreadable metadata %s: %s", sidecar, exc)
+        return {}
+    return {k: str(v) for k, v in data.items() if k in ("title", "source")}
+
+
+def load_corpus(corpus_dir: Path, max_file_bytes: int = MAX_FILE_BYTES) -> Corpus:
+    """Load every .txt/.md file under ``corpus_dir``; unusable files are skipped with a named reason."""
+    corpus_dir = Path(corpus_dir)
+    if not corpus_dir.is_dir():
+        raise CorpusError(f"corpus directory not found: {corpus_dir} (set ASSISTANT_CORPUS_DIR)")
+    documents: list[Document] = []
+    skipped: list[str] = []
+    seen: dict[str, str] = {}
+    for path in sorted(p for p in corpus_dir.rglob("*") if p.suffix.lower() in SUFFIXES and p.is_file()):
+        reason = None
+        try:
+            size = path.stat().st_size
+            if size > max_file_bytes:
+                reason = f"larger than {max_file_bytes // (1024 * 1024)} MB ({size // (1024 * 1024)} MB)"
+            else:
+                text = path.read_bytes().decode("utf-8").replace("\r\n", "\n").lstrip("\ufeff")
+        except PermissionError:
+            reason = "not readable (permission denied)"
+        except UnicodeDecodeError as exc:
+            reason = f"not valid UTF-8 (byte {exc.start})"
+        except OSError as exc:
+            reason = f"unreadable ({exc.strerror or exc})"
+        if reason is None and not text.strip():
+            reason = "empty"
+        if reason is None:
+            doc_id = path.relative_to(corpus_dir).with_suffix("").as_posix()
+            doc = parse_document(doc_id, text, path, **_read_metadata(path))
+            if doc.content_hash in seen:
+                reason = f"duplicate of {seen[doc.content_hash]}"
+            elif not doc.sentences:
+                reason = "no sentences found"
+            else:
+                seen[doc.content_hash] = path.name
+                documents.append(doc)
+        if reason:
+            skipped.append(f"{path.name}: {reason}")
+            log.warning("skipping %s: %s", path, reason)
+    if not documents:
+        detail = f" (skipped: {'; '.join(skipped)})" if skipped else ""
+        raise CorpusError(f"no usable .txt or .md articles in {corpus_dir}{detail}")
+    return Corpus(documents, skipped)

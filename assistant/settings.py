@@ -1,0 +1,72 @@
+"""One typed settings object for the whole assistant, overridable by ``ASSISTANT_*`` env vars."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+PROJECT_DIR = PACKAGE_DIR.parent
+
+
+def _default_data_dir() -> Path:
+    # In a source checkout keep state beside the code (gitignored); installed elsewhere, use the cache.
+    if (PROJECT_DIR / "pyproject.toml").exists():
+        return PROJECT_DIR / ".data"
+    return Path.home() / ".cache" / "summit-assistant"
+
+
+class Settings(BaseSettings):
+    """Every tunable of the assistant. ``Settings(k=3)`` or ``ASSISTANT_K=3`` both work."""
+
+    model_config = SettingsConfigDict(env_prefix="ASSISTANT_", extra="forbid", validate_default=True)
+
+    corpus_dir: Path = Field(default=PROJECT_DIR / "corpus", description="Folder of .txt/.md articles.")
+    data_dir: Path = Field(default_factory=_default_data_dir, description="Index, feedback and reports.")
+
+    # Vector store: embedded Chroma on disk by default, a Chroma server by configuration.
+    chroma_mode: Literal["embedded", "server"] = "embedded"
+    chroma_host: str = "127.0.0.1"
+    chroma_port: int = Field(default=8000, ge=1, le=65535)
+    chroma_ssl: bool = False
+    chroma_headers: dict[str, str] = Field(default_factory=dict)
+    chroma_timeout: float = Field(default=5.0, gt=0, description="Seconds to wait for a Chroma server.")
+    collection_prefix: str = Field(default="summit", pattern=r"^[a-zA-Z0-9][a-zA-Z0-9_-]{1,40}$")
+
+    # Chunking: sentence-aware chunks measured in the embedding model's word pieces.
+    chunk_tokens: int = Field(default=96, ge=16, le=256)
+    chunk_overlap: int = Field(default=1, ge=0, le=5, description="Sentences shared by neighbouring chunks.")
+
+    # Retrieval.
+    retriever: Literal["dense", "bm25", "hybrid"] = "hybrid"
+    rerank: bool = True
+    k: int = Field(default=4, ge=1, le=50, description="Passages handed to the generator.")
+    candidates: int = Field(default=10, ge=1, le=200, description="Chunks each retriever proposes before fusion.")
+    rrf_c: int = Field(default=60, ge=1, description="Reciprocal-rank-fusion constant.")
+    window: int = Field(default=1, ge=0, le=5, description="Neighbour sentences kept around a reranked sentence.")
+
+    # Answering.
+    llm: str = Field(default="extractive", description="extractive | llamacpp:PATH | ollama:MODEL | openai:MODEL")
+    refusal_threshold: float = Field(default=0.42, ge=0.0, le=1.0)
+    max_answer_sentences: int = Field(default=3, ge=1, le=10)
+    max_question_chars: int = Field(default=2000, ge=10)
+
+    # Chat page.
+    host: str = "127.0.0.1"
+    port: int = Field(default=7860, ge=0, le=65535)
+    share: bool = False
+    auth: str | None = Field(default=None, description="user:password for HTTP basic auth on the chat page.")
+
+    @field_validator("auth")
+    @classmethod
+    def _auth_has_user_and_password(cls, value: str | None) -> str | None:
+        if value is not None and (":" not in value or value.startswith(":") or value.endswith(":")):
+            raise ValueError("ASSISTANT_AUTH must look like user:password")
+        return value
+
+    @property
+    def index_dir(self) -> Path:
+        return self.data_dir / "chroma"
