@@ -67,6 +67,10 @@ class Settings(BaseSettings):
             raise ValueError("ASSISTANT_AUTH must look like user:password")
         return value
 
+    def with_overrides(self, **overrides) -> "Settings":
+        """A validated copy with ``overrides`` applied (``model_copy`` would skip validation)."""
+        return type(self)(**{**self.model_dump(), **overrides}) if overrides else self
+
     @property
     def index_dir(self) -> Path:
         return self.data_dir / "chroma"

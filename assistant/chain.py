@@ -1,0 +1,101 @@
+"""One LCEL chain: analyse → retrieve → rerank → generate → cite, timing every stage."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+from langchain_core.retrievers import BaseRetriever
+from langchain_core.runnables import Runnable, RunnableLambda
+
+from .answer import Answer, Citation
+from .generation import AnswerGenerator
+from .index import Index
+from .question import analyse
+from .retrieval import SentenceWindowRetriever
+
+
+def _stage(name: str, step: Callable[[dict], dict]) -> Runnable:
+    def run(state: dict) -> dict:
+        started = time.perf_counter()
+        state = {**state, **step(state)}
+        state["timings"] = {**state.get("timings", {}), name: time.perf_counter() - started}
+        return state
+
+    return RunnableLambda(run, name=name)
+
+
+def citations(index: Index, cited) -> list[Citation]:
+    """Full citations (paragraph, chunk, offsets, title) for a draft's (sentence, score) pairs."""
+    out = []
+    for marker, (sentence, score) in enumerate(cited, 1):
+        chunk = next(
+            (c for c in index.chunks if c.doc_id == sentence.doc_id and c.sentence_start <= sentence.index < c.sentence_end),
+            None,
+        )
+        out.append(
+            Citation(
+                marker=marker,
+                text=sentence.text,
+                paragraph=sentence.paragraph,
+                chunk_id=chunk.chunk_id if chunk else "",
+                score=round(float(score), 4),
+                doc_id=sentence.doc_id,
+                title=index.corpus.document(sentence.doc_id).title,
+                sentence_index=sentence.index,
+                start=sentence.start,
+                end=sentence.end,
+            )
+        )
+    return out
+
+
+def build_chain(
+    index: Index,
+    proper: frozenset[str],
+    retriever: BaseRetriever,
+    reranker: SentenceWindowRetriever | None,
+    generator: AnswerGenerator,
+    k: int,
+) -> Runnable:
+    """Input ``{"message": str, "history": list[dict]}``; output ``Answer``. ``proper`` is the corpus's
+    vocabulary of capitalised words, used to tell names from sentence-initial words in questions."""
+
+    def analyse_step(state: dict) -> dict:
+        return {"question": analyse(state["message"], state.get("history"), proper)}
+
+    def retrieve_step(state: dict) -> dict:
+        return {"chunks": retriever.invoke(state["question"].query)}
+
+    def rerank_step(state: dict) -> dict:
+        chunks = state["chunks"]
+        return {"context": reranker.rank(state["question"], chunks) if reranker else chunks[:k]}
+
+    def generate_step(state: dict) -> dict:
+        return {"draft": generator.invoke({"question": state["question"], "context": state["context"], "history": state.get("history")})}
+
+    def answer_step(state: dict) -> Answer:
+        question, draft = state["question"], state["draft"]
+        return Answer(
+            question=question.text,
+            text=draft.text,
+            citations=citations(index, draft.cited),
+            kind=draft.kind,
+            support=round(float(draft.support), 4),
+            timings={k: round(v, 5) for k, v in state["timings"].items()},
+            rewritten_query=question.query if question.is_follow_up else None,
+            notes=list(draft.notes),
+            passages=[
+                {"text": d.page_content, "doc_id": d.metadata["doc_id"], "paragraph": d.metadata["paragraph"], "score": round(float(d.metadata["score"]), 4)}
+                for d in state["context"]
+            ],
+        )
+
+    return (
+        _stage("analyse", analyse_step)
+        | _stage("retrieve", retrieve_step)
+        | _stage("rerank", rerank_step)
+        | _stage("generate", generate_step)
+        | RunnableLambda(answer_step, name="answer")
+    )
+

@@ -1,0 +1,114 @@
+"""``Assistant``: the one facade the CLI, the chat page and the eval runner all call."""
+
+from __future__ import annotations
+
+import functools
+import logging
+import time
+
+from langchain_core.documents import Document
+
+from .answer import Answer
+from .chain import build_chain
+from .corpus import load_corpus
+from .embeddings import MiniLMEmbeddings
+from .generation import AnswerGenerator, ExtractiveGenerator
+from .index import Index, open_index
+from .question import analyse
+from .retrieval import SentenceWindowRetriever, build_retriever
+from .scoring import SentenceScorer
+from .settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+class QuestionError(ValueError):
+    """The question cannot be answered as given (empty, too long); the message is safe to show a user."""
+
+
+@functools.lru_cache(maxsize=1)
+def shared_embeddings() -> MiniLMEmbeddings:
+    """One embedding model (and query cache) per process, however many assistants are built."""
+    return MiniLMEmbeddings()
+
+
+def clean_question(text: object, max_chars: int) -> str:
+    """Normalise user text or raise ``QuestionError`` with a message fit for the chat window."""
+    if not isinstance(text, str):
+        raise QuestionError("Please type your question as text.")
+    # Lone surrogates and control characters cannot be encoded or embedded; drop them.
+    text = text.encode("utf-8", "replace").decode("utf-8")
+    text = "".join(ch if ch.isprintable() or ch in "\n\t" else " " for ch in text)
+    text = " ".join(text.split())
+    if not text:
+        raise QuestionError("Please type a question about the South Korea–Cambodia summit.")
+    if len(text) > max_chars:
+        raise QuestionError(
+            f"That message is {len(text):,} characters long; questions are limited to {max_chars:,}. "
+            "Please ask something shorter."
+        )
+    return text
+
+
+class Assistant:
+    """Grounded answers about the articles in ``corpus/``.
+
+    >>> bot = Assistant()                                   # doctest: +SKIP
+    >>> bot.ask("How much has trade grown since 1997?").text  # doctest: +SKIP
+    'Twentyfold. “He noted that trade volume has increased twentyfold, …” [1]'
+    """
+
+    def __init__(
+        self, settings: Settings | None = None, *, rebuild: bool = False, progress: bool = False, **overrides
+    ) -> None:
+        started = time.perf_counter()
+        base = settings or Settings()
+        self.settings = base.with_overrides(**overrides)
+        self.corpus = load_corpus(self.settings.corpus_dir)
+        self.embeddings = shared_embeddings()
+        self.index: Index = open_index(self.corpus, self.embeddings, self.settings, rebuild=rebuild, progress=progress)
+        self.scorer = SentenceScorer(self.index, self.embeddings)
+        self._build()
+        self.startup_seconds = time.perf_counter() - started
+
+    def _build(self) -> None:
+        s = self.settings
+        self.retriever = build_retriever(self.index, s)
+        self.reranker = (
+            SentenceWindowRetriever(base=self.retriever, scorer=self.scorer, k=s.k, window=s.window) if s.rerank else None
+        )
+        self.generator: AnswerGenerator = self._make_generator()
+        self.chain = build_chain(self.index, self.scorer.proper, self.retriever, self.reranker, self.generator, s.k)
+
+    def _make_generator(self) -> AnswerGenerator:
+        if self.settings.llm == "extractive":
+            return ExtractiveGenerator(self.scorer, self.settings.refusal_threshold, self.settings.max_answer_sentences)
+        raise ValueError(f"unknown answer backend {self.settings.llm!r} (ASSISTANT_LLM); use 'extractive'")
+
+    def configure(self, **overrides) -> Assistant:
+        """A variant with other retrieval/answer settings sharing this one's corpus, model and index."""
+        clone = object.__new__(Assistant)
+        clone.__dict__.update(self.__dict__)
+        clone.settings = self.settings.with_overrides(**overrides)
+        if {"chunk_tokens", "chunk_overlap", "corpus_dir", "data_dir"} & overrides.keys():
+            raise ValueError("configure() cannot change what the index is built from; make a new Assistant")
+        clone._build()
+        return clone
+
+    # -- the public calls ----------------------------------------------------------------------
+    def ask(self, question: str, history: list[dict] | None = None) -> Answer:
+        """Answer ``question`` from the article; raises ``QuestionError`` for empty or oversized input."""
+        text = clean_question(question, self.settings.max_question_chars)
+        return self.chain.invoke({"message": text, "history": history or []})
+
+    def chat(self, message: str, history: list[dict] | None = None) -> Answer:
+        """Multi-turn ``ask``: ``history`` is Gradio's messages format (``{"role", "content"}`` dicts)."""
+        return self.ask(message, history)
+
+    def retrieve(self, question: str, k: int | None = None) -> list[Document]:
+        """The ranked passages the generator would see, each with ``metadata["score"]`` and ``["rank"]``."""
+        text = clean_question(question, self.settings.max_question_chars)
+        q = analyse(text, proper=self.scorer.proper)
+        chunks = self.retriever.invoke(q.query)
+        docs = self.reranker.rank(q, chunks) if self.reranker else chunks
+        return docs[: k or self.settings.k]

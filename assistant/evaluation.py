@@ -1,0 +1,199 @@
+"""The eval suite runner: retrieval hit@k/MRR, answer accuracy by key facts, refusal quality, latency."""
+
+from __future__ import annotations
+
+import json
+import re
+import statistics
+import time
+from collections import Counter, defaultdict
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from tqdm import tqdm
+
+from .core import Assistant
+from .language import normalise
+from .settings import PROJECT_DIR
+
+EVALS_DIR = PROJECT_DIR / "evals"
+SUITES = {"main": "main.jsonl", "paraphrase": "paraphrase.jsonl", "dialogues": "dialogues.jsonl"}
+ANSWERABLE = {"fact", "number", "list", "multi", "paraphrase"}
+DECLINING = {"unanswerable", "false_premise"}
+# Named configurations for --config/--compare: settings overrides applied to the default assistant.
+CONFIGS: dict[str, dict] = {
+    "dense": {"retriever": "dense", "rerank": False},
+    "bm25": {"retriever": "bm25", "rerank": False},
+    "hybrid": {"retriever": "hybrid", "rerank": False},
+    "hybrid-rerank": {"retriever": "hybrid", "rerank": True},
+}
+DEFAULT_CONFIG = "hybrid-rerank"
+
+
+@dataclass
+class ItemResult:
+    id: str
+    suite: str
+    kind: str
+    question: str
+    answer: str
+    answer_kind: str
+    correct: bool
+    evidence_rank: int | None  # 1-based rank of the first passage holding the evidence, None if missed
+    f1: float
+    seconds: float
+    support: float
+
+
+@dataclass
+class Report:
+    config: str
+    suite: str
+    metrics: dict[str, float]
+    by_kind: dict[str, dict[str, float]]
+    items: list[ItemResult] = field(default_factory=list)
+
+    def to_dict(self) -> dict:
+        return {"config": self.config, "suite": self.suite, "metrics": self.metrics, "by_kind": self.by_kind, "items": [asdict(i) for i in self.items]}
+
+
+def load_suite(name: str) -> list[dict]:
+    """Items of a suite; dialogues are flattened into turns that carry their history questions."""
+    path = EVALS_DIR / SUITES[name]
+    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    if name != "dialogues":
+        return rows
+    items = []
+    for dialogue in rows:
+        asked: list[str] = []
+        for n, turn in enumerate(dialogue["turns"], 1):
+            items.append({**turn, "id": f"{dialogue['id']}.{n}", "history_questions": list(asked)})
+            asked.append(turn["question"])
+    return items
+
+
+def facts_present(text: str, key_facts: list[list[str]]) -> bool:
+    lowered = normalise(text)
+    return all(any(normalise(alt) in lowered for alt in group) for group in key_facts)
+
+
+def token_f1(prediction: str, reference: str) -> float:
+    pred = re.findall(r"[a-z0-9]+", prediction.lower())
+    ref = re.findall(r"[a-z0-9]+", reference.lower())
+    common = sum((Counter(pred) & Counter(ref)).values())
+    if not common:
+        return 0.0
+    precision, recall = common / len(pred), common / len(ref)
+    return 2 * precision * recall / (precision + recall)
+
+
+def _evidence_rank(passages: list[dict], evidence: list[str]) -> int | None:
+    wanted = [normalise(e) for e in evidence]
+    for rank, passage in enumerate(passages, 1):
+        text = normalise(passage["text"])
+        if any(w in text for w in wanted):
+            return rank
+    return None
+
+
+def judge(item: dict, answer) -> bool:
+    kind = item["kind"]
+    if kind == "unanswerable":
+        return answer.kind == "refusal"
+    if kind == "false_premise":
+        return answer.kind == "correction" and facts_present(answer.text, item["key_facts"])
+    return answer.kind == "answer" and facts_present(answer.text, item["key_facts"])
+
+
+def _history(item: dict, bot: Assistant) -> list[dict]:
+    history: list[dict] = []
+    for question in item.get("history_questions", []):
+        history += [{"role": "user", "content": question}, {"role": "assistant", "content": bot.chat(question, history).text}]
+    return history
+
+
+def run_items(bot: Assistant, items: list[dict], suite: str, progress: bool = True, desc: str = "") -> list[ItemResult]:
+    results = []
+    for item in tqdm(items, desc=desc or suite, unit="q", disable=not progress, leave=False):
+        history = _history(item, bot)
+        started = time.perf_counter()
+        answer = bot.chat(item["question"], history)
+        seconds = time.perf_counter() - started
+        results.append(
+            ItemResult(
+                id=item["id"],
+                suite=suite,
+                kind=item["kind"],
+                question=item["question"],
+                answer=answer.text,
+                answer_kind=answer.kind,
+                correct=judge(item, answer),
+                evidence_rank=_evidence_rank(answer.passages, item["evidence"]) if item.get("evidence") else None,
+                f1=round(token_f1(answer.text, item["reference"]), 4),
+                seconds=round(seconds, 5),
+                support=answer.support,
+            )
+        )
+    return results
+
+
+def _rate(flags: list[bool]) -> float:
+    return round(sum(flags) / len(flags), 4) if flags else float("nan")
+
+
+def _percentile(values: list[float], q: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
+
+
+def summarise(results: list[ItemResult], items: list[dict]) -> dict[str, float]:
+    by_id = {i["id"]: i for i in items}
+    answerable = [r for r in results if r.kind in ANSWERABLE]
+    declining = [r for r in results if r.kind in DECLINING]
+    with_evidence = [r for r in results if r.kind not in ("unanswerable",) and by_id[r.id].get("evidence")]
+    ranks = [r.evidence_rank for r in with_evidence]
+    flagged = [r for r in results if r.answer_kind != "answer"]  # declined to answer as asked
+    true_positive = [r for r in flagged if r.kind in DECLINING]
+    latencies = [r.seconds for r in results]
+    return {
+        "items": len(results),
+        "answer_accuracy": _rate([r.correct for r in answerable]),
+        "refusal_accuracy": _rate([r.correct for r in declining]),
+        "unanswerable_accuracy": _rate([r.correct for r in declining if r.kind == "unanswerable"]),
+        "false_premise_accuracy": _rate([r.correct for r in declining if r.kind == "false_premise"]),
+        "refusal_precision": round(len(true_positive) / len(flagged), 4) if flagged else float("nan"),
+        "refusal_recall": round(len(true_positive) / len(declining), 4) if declining else float("nan"),
+        "hit_at_1": _rate([rank is not None and rank <= 1 for rank in ranks]),
+        "hit_at_3": _rate([rank is not None and rank <= 3 for rank in ranks]),
+        "mrr": round(statistics.fmean([1 / rank if rank else 0.0 for rank in ranks]), 4) if ranks else float("nan"),
+        "token_f1": round(statistics.fmean([r.f1 for r in results]), 4) if results else float("nan"),
+        "overall_accuracy": _rate([r.correct for r in results]),
+        "latency_p50_ms": round(1000 * _percentile(latencies, 0.5), 2),
+        "latency_p95_ms": round(1000 * _percentile(latencies, 0.95), 2),
+    }
+
+
+def evaluate(bot: Assistant, suite: str = "main", config: str = DEFAULT_CONFIG, progress: bool = True) -> Report:
+    items = load_suite(suite)
+    variant = bot.configure(**CONFIGS[config]) if config in CONFIGS else bot
+    results = run_items(variant, items, suite, progress, desc=f"{config}/{suite}")
+    kinds = defaultdict(list)
+    for r in results:
+        kinds[r.kind].append(r.correct)
+    by_kind = {k: {"n": len(v), "accuracy": _rate(v)} for k, v in sorted(kinds.items())}
+    return Report(config, suite, summarise(results, items), by_kind, results)
+
+
+def load_thresholds() -> dict[str, float]:
+    return json.loads((EVALS_DIR / "thresholds.json").read_text(encoding="utf-8"))
+
+
+def failures(report: Report, thresholds: dict[str, float]) -> list[str]:
+    """Metric names below their threshold (thresholds apply to the main suite's metrics)."""
+    return [
+        f"{name} {report.metrics.get(name)} < {minimum}"
+        for name, minimum in thresholds.items()
+        if not (report.metrics.get(name, 0.0) >= minimum)
+    ]

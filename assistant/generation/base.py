@@ -1,0 +1,45 @@
+"""The answer-backend contract: a LangChain Runnable from {question, context, history} to a Draft.
+
+A backend implements ``generate``; ``invoke``/``batch``/``stream`` come from ``Runnable``.
+"""
+
+from __future__ import annotations
+
+from abc import abstractmethod
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from langchain_core.documents import Document
+from langchain_core.runnables import Runnable, RunnableConfig
+
+from ..answer import AnswerKind
+from ..corpus import Sentence
+from ..question import Question
+
+
+@dataclass
+class Draft:
+    """What a backend produces; the chain turns it into an ``Answer`` with full citations."""
+
+    text: str
+    cited: list[tuple[Sentence, float]]  # (sentence, score) in the order of their [n] markers
+    kind: AnswerKind
+    support: float
+    notes: list[str] = field(default_factory=list)
+
+
+class AnswerGenerator(Runnable[dict, Draft]):
+    """Input: ``{"question": Question, "context": list[Document], "history": list[dict]}``."""
+
+    name = "generator"
+
+    @abstractmethod
+    def generate(self, question: Question, context: list[Document], history: list[dict]) -> Draft: ...
+
+    def invoke(self, input: dict, config: RunnableConfig | None = None, **kwargs: Any) -> Draft:
+        return self.generate(input["question"], input["context"], input.get("history") or [])
+
+    def stream_text(self, draft: Draft) -> Iterator[str]:
+        """Pieces of ``draft.text`` for progressive display; extractive answers come a sentence at a time."""
+        yield draft.text

@@ -1,0 +1,145 @@
+"""LangChain retrievers: dense (Chroma), lexical (BM25), their reciprocal-rank fusion, and a
+sentence-window reranker. Every returned ``Document`` carries ``metadata["score"]`` and ``["rank"]``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import bm25s
+from langchain_core.callbacks import CallbackManagerForRetrieverRun
+from langchain_core.documents import Document
+from langchain_core.retrievers import BaseRetriever
+from pydantic import ConfigDict
+
+from .chunking import Chunk
+from .index import Index
+from .language import tokens
+from .question import Question, analyse
+from .scoring import SentenceScorer
+
+
+def chunk_document(chunk: Chunk, score: float, rank: int) -> Document:
+    return Document(page_content=chunk.text, id=chunk.chunk_id, metadata={**chunk.metadata(), "score": score, "rank": rank})
+
+
+class DenseRetriever(BaseRetriever):
+    """Nearest chunks by cosine similarity in Chroma (relevance = 1 - cosine distance)."""
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+    index: Index
+    k: int = 10
+
+    def _get_relevant_documents(self, query: str, *, run_manager: CallbackManagerForRetrieverRun) -> list[Document]:
+        by_id = {c.chunk_id: c for c in self.index.chunks}
+        hits = self.index.store.similarity_search_with_relevance_scores(query, k=self.k, filter={"kind": "chunk"})
+        return [chunk_document(by_id[d.metadata["chunk_id"]], float(s), r) for r, (d, s) in enumerate(hits, 1) if d.metadata.get("chunk_id") in by_id]
+
+
+class BM25Retriever(BaseRetriever):
+    """Okapi BM25 (``bm25s``) over stemmed, stop-worded chunk text with normalised numbers."""
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+    index: Index
+    k: int = 10
+    engine: Any = None
+
+    def model_post_init(self, __context: Any) -> None:
+        self.engine = bm25s.BM25()
+        # An empty token list would break bm25s; "_" keeps such a chunk indexable (it never matches).
+        self.engine.index([tokens(c.text) or ["_"] for c in self.index.chunks], show_progress=False)
+
+    def _get_relevant_documents(self, query: str, *, run_manager: CallbackManagerForRetrieverRun) -> list[Document]:
+        query_tokens = [t for t in tokens(query) if t in self.engine.vocab_dict]
+        if not query_tokens:
+            return []
+        k = min(self.k, len(self.index.chunks))
+        ids, scores = self.engine.retrieve([query_tokens], k=k, show_progress=False, n_threads=1)
+        return [
+            chunk_document(self.index.chunks[int(i)], float(s), r)
+            for r, (i, s) in enumerate(zip(ids[0], scores[0]), 1)
+            if s > 0
+        ]
+
+
+class HybridRetriever(BaseRetriever):
+    """Reciprocal rank fusion of several retrievers: score = Σ 1 / (c + rank)."""
+
+    retrievers: list[BaseRetriever]
+    c: int = 60
+    k: int = 10
+
+    def _get_relevant_documents(self, query: str, *, run_manager: CallbackManagerForRetrieverRun) -> list[Document]:
+        fused: dict[str, float] = {}
+        docs: dict[str, Document] = {}
+        for retriever in self.retrievers:
+            for doc in retriever.invoke(query, config={"callbacks": run_manager.get_child()}):
+                fused[doc.id] = fused.get(doc.id, 0.0) + 1.0 / (self.c + doc.metadata["rank"])
+                docs.setdefault(doc.id, doc)
+        ranked = sorted(fused, key=fused.get, reverse=True)[: self.k]
+        return [Document(page_content=docs[i].page_content, id=i, metadata={**docs[i].metadata, "score": fused[i], "rank": r}) for r, i in enumerate(ranked, 1)]
+
+
+class SentenceWindowRetriever(BaseRetriever):
+    """Rerank the sentences of a base retriever's chunks and return each best sentence with its
+    neighbours (same paragraph) as a passage, so short facts are not drowned in long chunks."""
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+    base: BaseRetriever
+    scorer: SentenceScorer
+    k: int = 4
+    window: int = 1
+
+    def rank(self, question: Question, chunks: list[Document]) -> list[Document]:
+        corpus = self.scorer.index.corpus
+        sentences = [
+            s
+            for d in chunks
+            for s in corpus.document(d.metadata["doc_id"]).sentences[d.metadata["sentence_start"] : d.metadata["sentence_end"]]
+        ]
+        passages, covered = [], set()
+        for scored in self.scorer.score(question, sentences):
+            s = scored.sentence
+            if (s.doc_id, s.index) in covered:
+                continue
+            doc = corpus.document(s.doc_id)
+            window = [n for n in doc.sentences[max(0, s.index - self.window) : s.index + self.window + 1] if n.paragraph == s.paragraph]
+            covered.update((n.doc_id, n.index) for n in window)
+            passages.append(
+                Document(
+                    page_content=doc.text[window[0].start : window[-1].end],
+                    id=f"{s.doc_id}#s{s.index}",
+                    metadata={
+                        "doc_id": s.doc_id,
+                        "paragraph": s.paragraph,
+                        "sentence_index": s.index,
+                        "sentence_start": window[0].index,
+                        "sentence_end": window[-1].index + 1,
+                        "char_start": window[0].start,
+                        "char_end": window[-1].end,
+                        "score": scored.rank_score,
+                        "rank": len(passages) + 1,
+                    },
+                )
+            )
+            if len(passages) == self.k:
+                break
+        return passages
+
+    def _get_relevant_documents(self, query: str, *, run_manager: CallbackManagerForRetrieverRun) -> list[Document]:
+        question = analyse(query, proper=self.scorer.proper)
+        chunks = self.base.invoke(question.query, config={"callbacks": run_manager.get_child()})
+        return self.rank(question, chunks)
+
+
+def build_retriever(index: Index, settings, mode: str | None = None) -> BaseRetriever:
+    """The chunk retriever named by ``mode`` (default: ``settings.retriever``)."""
+    mode = mode or settings.retriever
+    dense = DenseRetriever(index=index, k=settings.candidates)
+    if mode == "dense":
+        return dense
+    bm25 = BM25Retriever(index=index, k=settings.candidates)
+    if mode == "bm25":
+        return bm25
+    if mode == "hybrid":
+        return HybridRetriever(retrievers=[dense, bm25], c=settings.rrf_c, k=settings.candidates)
+    raise ValueError(f"unknown retriever {mode!r}: choose dense, bm25 or hybrid")

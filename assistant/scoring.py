@@ -1,0 +1,78 @@
+"""Sentence-level relevance: dense similarity to the question blended with idf-weighted term coverage.
+
+This is the reranker (no cross-encoder ships its weights in a PyPI package, so none loads offline here)
+and the generator's evidence scorer: one definition of "this sentence supports this question".
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from dataclasses import dataclass
+
+import numpy as np
+
+from .corpus import Corpus, Sentence
+from .embeddings import MiniLMEmbeddings
+from .index import Index
+from .language import capitalized_spans, proper_words, tokens
+from .question import Question, satisfies
+
+TYPE_BONUS = 0.08  # lifts sentences holding the asked-for kind of value above near-ties
+CARRIED_WEIGHT = 0.5  # terms borrowed from the previous turn count half
+
+
+@dataclass(frozen=True)
+class ScoredSentence:
+    sentence: Sentence
+    dense: float
+    lexical: float
+    support: float  # blended relevance in [0, 1]; the refusal threshold applies to this
+    typed: bool  # holds the kind of value the question asks for
+
+    @property
+    def rank_score(self) -> float:
+        return self.support + (TYPE_BONUS if self.typed else 0.0)
+
+
+class SentenceScorer:
+    def __init__(self, index: Index, embeddings: MiniLMEmbeddings, dense_weight: float = 0.6) -> None:
+        self.index = index
+        self.embeddings = embeddings
+        self.dense_weight = dense_weight
+        corpus: Corpus = index.corpus
+        self._tokens = {(s.doc_id, s.index): set(tokens(s.text)) for s in corpus.sentences}
+        df = Counter(t for toks in self._tokens.values() for t in toks)
+        n = max(len(self._tokens), 1)
+        self._idf = {t: math.log(1 + n / c) for t, c in df.items()}
+        self._default_idf = math.log(1 + n)
+        self.proper = proper_words([s.text for s in corpus.sentences])
+        # Names in many sentences are the article's topic (the two countries), not specific answers.
+        name_df = Counter(
+            name for s in corpus.sentences for name in {sp.text.split("’")[0] for sp in capitalized_spans(s.text, self.proper)}
+        )
+        self.topic_names = frozenset(name for name, count in name_df.items() if count >= 3)
+
+    def idf(self, term: str) -> float:
+        return self._idf.get(term, self._default_idf)
+
+    def lexical(self, question: Question, sentence: Sentence) -> float:
+        have = self._tokens.get((sentence.doc_id, sentence.index)) or set(tokens(sentence.text))
+        own = set(question.own_terms)
+        weights = {t: self.idf(t) * (1.0 if t in own else CARRIED_WEIGHT) for t in set(question.terms)}
+        total = sum(weights.values())
+        return sum(w for t, w in weights.items() if t in have) / total if total else 0.0
+
+    def score(self, question: Question, sentences: list[Sentence]) -> list[ScoredSentence]:
+        """Score ``sentences`` for ``question``, best first (duplicates removed)."""
+        unique = list({(s.doc_id, s.index): s for s in sentences}.values())
+        if not unique:
+            return []
+        query = np.asarray(self.embeddings.encode([question.query])[0])
+        dense = self.index.sentence_vectors(unique) @ query
+        scored = []
+        for s, d in zip(unique, dense):
+            lex = self.lexical(question, s)
+            support = self.dense_weight * max(float(d), 0.0) + (1 - self.dense_weight) * lex
+            scored.append(ScoredSentence(s, float(d), lex, support, satisfies(question.answer_type, s.text, question, self.topic_names, self.proper)))
+        return sorted(scored, key=lambda x: x.rank_score, reverse=True)
