@@ -11,7 +11,7 @@ from langchain_core.runnables import Runnable, RunnableLambda
 from .answer import Answer, Citation
 from .generation import AnswerGenerator
 from .index import Index
-from .question import analyse
+from .question import QuestionAnalyser
 from .retrieval import SentenceWindowRetriever
 
 
@@ -52,17 +52,16 @@ def citations(index: Index, cited) -> list[Citation]:
 
 def build_chain(
     index: Index,
-    proper: frozenset[str],
+    analyser: QuestionAnalyser,
     retriever: BaseRetriever,
     reranker: SentenceWindowRetriever | None,
     generator: AnswerGenerator,
     k: int,
 ) -> Runnable:
-    """Input ``{"message": str, "history": list[dict]}``; output ``Answer``. ``proper`` is the corpus's
-    vocabulary of capitalised words, used to tell names from sentence-initial words in questions."""
+    """Input ``{"message": str, "history": list[dict]}``; output ``Answer``."""
 
     def analyse_step(state: dict) -> dict:
-        return {"question": analyse(state["message"], state.get("history"), proper)}
+        return {"question": analyser.analyse(state["message"], state.get("history"))}
 
     def retrieve_step(state: dict) -> dict:
         return {"chunks": retriever.invoke(state["question"].query)}

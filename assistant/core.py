@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import logging
 import time
+from collections.abc import Iterator
 
 from langchain_core.documents import Document
 
@@ -14,7 +15,6 @@ from .corpus import load_corpus
 from .embeddings import MiniLMEmbeddings
 from .generation import AnswerGenerator, ExtractiveGenerator
 from .index import Index, open_index
-from .question import analyse
 from .retrieval import SentenceWindowRetriever, build_retriever
 from .scoring import SentenceScorer
 from .settings import Settings
@@ -78,12 +78,15 @@ class Assistant:
             SentenceWindowRetriever(base=self.retriever, scorer=self.scorer, k=s.k, window=s.window) if s.rerank else None
         )
         self.generator: AnswerGenerator = self._make_generator()
-        self.chain = build_chain(self.index, self.scorer.proper, self.retriever, self.reranker, self.generator, s.k)
+        self.chain = build_chain(self.index, self.scorer.analyser, self.retriever, self.reranker, self.generator, s.k)
 
     def _make_generator(self) -> AnswerGenerator:
+        extractive = ExtractiveGenerator(self.scorer, self.settings.refusal_threshold, self.settings.max_answer_sentences)
         if self.settings.llm == "extractive":
-            return ExtractiveGenerator(self.scorer, self.settings.refusal_threshold, self.settings.max_answer_sentences)
-        raise ValueError(f"unknown answer backend {self.settings.llm!r} (ASSISTANT_LLM); use 'extractive'")
+            return extractive
+        from .generation.llm import make_llm_generator  # optional extras load only when asked for
+
+        return make_llm_generator(self.settings, self.scorer, fallback=extractive)
 
     def configure(self, **overrides) -> Assistant:
         """A variant with other retrieval/answer settings sharing this one's corpus, model and index."""
@@ -105,10 +108,19 @@ class Assistant:
         """Multi-turn ``ask``: ``history`` is Gradio's messages format (``{"role", "content"}`` dicts)."""
         return self.ask(message, history)
 
+    def stream(self, message: str, history: list[dict] | None = None) -> Iterator[str | Answer]:
+        """Yield the answer text as it grows (cumulative strings), then the final ``Answer``."""
+        answer = self.chat(message, history)
+        text = ""
+        for piece in self.generator.stream_text(answer.text):
+            text += piece
+            yield text
+        yield answer
+
     def retrieve(self, question: str, k: int | None = None) -> list[Document]:
         """The ranked passages the generator would see, each with ``metadata["score"]`` and ``["rank"]``."""
         text = clean_question(question, self.settings.max_question_chars)
-        q = analyse(text, proper=self.scorer.proper)
+        q = self.scorer.analyser.analyse(text)
         chunks = self.retriever.invoke(q.query)
         docs = self.reranker.rank(q, chunks) if self.reranker else chunks
         return docs[: k or self.settings.k]

@@ -48,6 +48,9 @@ class Document:
     text: str
     sentences: tuple[Sentence, ...]
     content_hash: str
+    # Other names for things the text mentions ("Phnom Penh" -> "Cambodia"), from the sidecar metadata,
+    # so a question using a capital as shorthand for its country is not taken for a false premise.
+    aliases: dict[str, str] = field(default_factory=dict)
 
     @property
     def paragraph_count(self) -> int:
@@ -71,6 +74,10 @@ class Corpus:
             if doc.doc_id == doc_id:
                 return doc
         raise KeyError(doc_id)
+
+    @property
+    def aliases(self) -> dict[str, str]:
+        return {k: v for d in self.documents for k, v in d.aliases.items()}
 
     @property
     def fingerprint(self) -> str:
@@ -110,7 +117,9 @@ def _paragraph_spans(text: str) -> list[tuple[int, int]]:
     return spans
 
 
-def parse_document(doc_id: str, text: str, path: Path, title: str = "", source: str = "") -> Document:
+def parse_document(
+    doc_id: str, text: str, path: Path, title: str = "", source: str = "", aliases: dict[str, str] | None = None
+) -> Document:
     """Split ``text`` into numbered paragraphs and offset-carrying sentences."""
     sentences: list[Sentence] = []
     for number, (p_start, p_end) in enumerate(_paragraph_spans(text), start=1):
@@ -125,10 +134,11 @@ def parse_document(doc_id: str, text: str, path: Path, title: str = "", source: 
         text=text,
         sentences=tuple(sentences),
         content_hash=hashlib.sha256(text.encode()).hexdigest(),
+        aliases=dict(aliases or {}),
     )
 
 
-def _read_metadata(path: Path) -> dict[str, str]:
+def _read_metadata(path: Path) -> dict:
     sidecar = path.with_suffix(".meta.json")
     if not sidecar.exists():
         return {}
@@ -137,7 +147,13 @@ def _read_metadata(path: Path) -> dict[str, str]:
     except (OSError, ValueError) as exc:
         log.warning("ignoring unreadable metadata %s: %s", sidecar, exc)
         return {}
-    return {k: str(v) for k, v in data.items() if k in ("title", "source")}
+    if not isinstance(data, dict):
+        log.warning("ignoring metadata %s: not a JSON object", sidecar)
+        return {}
+    meta = {k: str(data[k]) for k in ("title", "source") if k in data}
+    if isinstance(data.get("aliases"), dict):
+        meta["aliases"] = {str(k): str(v) for k, v in data["aliases"].items()}
+    return meta
 
 
 def load_corpus(corpus_dir: Path, max_file_bytes: int = MAX_FILE_BYTES) -> Corpus:

@@ -197,3 +197,19 @@ def failures(report: Report, thresholds: dict[str, float]) -> list[str]:
         for name, minimum in thresholds.items()
         if not (report.metrics.get(name, 0.0) >= minimum)
     ]
+
+
+def calibrate(bot: Assistant, suite: str = "main", grid: list[float] | None = None, progress: bool = True) -> dict:
+    """Fit the refusal threshold on ``suite``: the value maximising the mean of answer accuracy and
+    refusal accuracy (ties go to the lower threshold, which refuses less). Returns the sweep."""
+    grid = grid or [round(0.20 + 0.02 * i, 2) for i in range(16)]
+    items = load_suite(suite)
+    sweep = []
+    for threshold in tqdm(grid, desc="calibrating", disable=not progress, leave=False):
+        variant = bot.configure(refusal_threshold=threshold)
+        metrics = summarise(run_items(variant, items, suite, progress=False), items)
+        balanced = (metrics["answer_accuracy"] + metrics["refusal_accuracy"]) / 2
+        sweep.append({"threshold": threshold, "balanced_accuracy": round(balanced, 4), **{k: metrics[k] for k in (
+            "answer_accuracy", "refusal_accuracy", "refusal_precision", "refusal_recall")}})
+    best = max(sweep, key=lambda row: (row["balanced_accuracy"], -row["threshold"]))
+    return {"suite": suite, "best": best, "sweep": sweep}

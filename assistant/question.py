@@ -5,7 +5,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from .language import Quantity, Span, capitalized_spans, has_month, quantities, tokens
+from .corpus import Corpus
+from .language import Quantity, Span, capitalized_spans, has_month, normalise, proper_words, quantities, tokens
 
 # Expected answer types, checked in order; the first pattern that matches wins.
 _TYPES: list[tuple[str, re.Pattern]] = [
@@ -15,10 +16,12 @@ _TYPES: list[tuple[str, re.Pattern]] = [
     ("year", re.compile(r"\b(what|which) year\b|\bin what year\b|\bby when\b")),
     ("number", re.compile(r"\bhow many\b|\bhow much\b|\bwhat (number|percentage|share|proportion|factor)\b|\bby (what|how much) (factor|multiple)\b|\bhow (large|big|fast)\b|\bnumber of\b|\bhow long\b")),
     ("person", re.compile(r"^\W*(who|whom)\b|\bwhich (leader|official|president|minister|person|people)\b|\bwhose\b")),
-    ("place", re.compile(r"^\W*where\b|\bin (what|which) (city|country|place|capital)\b|\bwhat (city|country|venue|location|capital)\b")),
-    ("time", re.compile(r"^\W*when\b|\bwhat time\b|\bwhat day\b|\bwhich day\b")),
+    ("place", re.compile(r"^\W*where\b(?!\s+(does|do|did)\s+[\w\s]{1,30}\b(rank|stand)\b)|\bin (what|which) (city|country|place|capital)\b|\bwhat (city|country|venue|location|capital)\b")),
+    ("day", re.compile(r"\b(what|which) day\b|\bday of the week\b|\bweekday\b")),
+    ("time", re.compile(r"^\W*when\b|\bwhat time\b")),
     ("reason", re.compile(r"^\W*why\b")),
 ]
+_WH = re.compile(r"\b(what|which|who|whom|when|where|why|how)\b", re.IGNORECASE)
 _FOLLOW_UP = re.compile(
     r"^\W*(and|also|what about|how about|then|so|but)\b|\b(it|its|they|them|their|this|that|these|those|he|she|his|her|there|the same)\b",
     re.IGNORECASE,
@@ -28,16 +31,26 @@ _FOLLOW_UP = re.compile(
 @dataclass(frozen=True)
 class Question:
     text: str  # what the user typed (trimmed)
-    query: str  # what retrieval searches for: the text, plus context carried over from the history
+    resolved: str  # the text with aliases used as shorthand replaced ("Phnom Penh's stance" -> "Cambodia's stance")
+    query: str  # what retrieval searches for: the resolved text, plus context carried over from the history
     terms: tuple[str, ...]  # content tokens of ``query``
     own_terms: tuple[str, ...]  # content tokens of ``text`` alone
     answer_type: str
-    names: tuple[Span, ...] = field(default=())  # capitalised spans the question mentions
+    names: tuple[Span, ...] = field(default=())  # capitalised spans of ``resolved``
     numbers: tuple[Quantity, ...] = field(default=())
 
     @property
     def is_follow_up(self) -> bool:
-        return self.query != self.text
+        return self.query != self.resolved
+
+    @property
+    def is_multi_part(self) -> bool:
+        return is_multi_part(self.text)
+
+
+def is_multi_part(text: str) -> bool:
+    """ "When were relations reestablished, and how much has trade grown?" asks two things."""
+    return len(_WH.findall(text)) >= 2
 
 
 def answer_type(text: str) -> str:
@@ -55,7 +68,18 @@ def _previous_question(history: list[dict]) -> str:
     return ""
 
 
-def analyse(text: str, history: list[dict] | None = None, proper: frozenset[str] = frozenset()) -> Question:
+def resolve_aliases(text: str, aliases: dict[str, str]) -> str:
+    """Replace aliases used as shorthand for an actor; "in/at <alias>" names a place and stays literal,
+    so "Why was the summit held in Phnom Penh?" keeps its (false) premise for the generator to correct."""
+    for alias in sorted(aliases, key=len, reverse=True):
+        pattern = re.compile(rf"(?<![\w-])(?<!\bin )(?<!\bat ){re.escape(alias)}(?![\w-])")
+        text = pattern.sub(aliases[alias], text)
+    return text
+
+
+def analyse(
+    text: str, history: list[dict] | None = None, proper: frozenset[str] = frozenset(), aliases: dict[str, str] | None = None
+) -> Question:
     """Analyse ``text``; a short or pronoun-led follow-up borrows the previous user turn as context.
 
     The rewrite is deliberately simple and documented: when the question starts with a connective
@@ -63,20 +87,28 @@ def analyse(text: str, history: list[dict] | None = None, proper: frozenset[str]
     question is appended to the retrieval query so its subject and entities are searched too.
     """
     text = " ".join(text.split())
-    own = tokens(text)
-    previous = _previous_question(history or [])
-    query = text
+    resolved = resolve_aliases(text, aliases or {})
+    own = tokens(resolved)
+    previous = resolve_aliases(_previous_question(history or []), aliases or {})
+    query = resolved
     if previous and (_FOLLOW_UP.search(text) or len(own) <= 3):
-        query = f"{text} {previous}"
+        query = f"{resolved} {previous}"
+    kind = "other" if is_multi_part(text) else answer_type(text)  # each part has its own type
     return Question(
         text=text,
+        resolved=resolved,
         query=query,
         terms=tuple(tokens(query)),
         own_terms=tuple(own),
-        answer_type=answer_type(text),
-        names=tuple(capitalized_spans(text, proper)),
-        numbers=tuple(quantities(text)),
+        answer_type=kind,
+        names=tuple(capitalized_spans(resolved, proper)),
+        numbers=tuple(quantities(resolved)),
     )
+
+
+def is_topical(name: str, topic_words: frozenset[str]) -> bool:
+    """Whether a name is made only of the article's topic words ("South Korea's", "Cambodian")."""
+    return all(w.split("’")[0].split("'")[0] in topic_words for w in name.split())
 
 
 def satisfies(
@@ -93,16 +125,61 @@ def satisfies(
     if answer_type == "date":
         return has_month(sentence)
     if answer_type == "names":
-        specific = [s for s in new_names if s.text.split("’")[0] not in topic_names]
+        # A title is a multi-word name that is not just the article's topic ("South Korea").
+        specific = [s for s in new_names if len(s.text.split()) >= 2 and not is_topical(s.text, topic_names)]
         return bool(specific) or "“" in sentence
     if answer_type == "year":
         return any(q.unit == "year" for q in nums) or bool(re.search(r"\b(this|next|last) year\b", sentence))
     if answer_type == "number":
-        return bool(nums)
-    if answer_type in ("person", "place"):
+        # Ordinals answer "what rank" questions, not "how many".
+        ranked = re.search(r"\b(rank|largest|biggest|place|position)\b", question.text, re.IGNORECASE)
+        return any(q.unit != "ord" or ranked for q in nums)
+    if answer_type == "person":
         return bool(new_names)
+    if answer_type == "place":
+        # A place answer is named where something happened: "in Seoul", "at the Business Forum".
+        return any(re.search(r"\b(in|at)\s+(the\s+)?$", sentence[: s.start]) for s in new_names)
+    if answer_type == "day":
+        return bool(re.search(r"\b(monday|tuesday|wednesday|thursday|friday|saturday|sunday)\b", sentence, re.IGNORECASE)) or has_month(sentence)
     if answer_type == "time":
         return bool(nums) or has_month(sentence) or bool(
             re.search(r"\b(monday|tuesday|wednesday|thursday|friday|saturday|sunday|this year|next year|decade|since)\b", sentence, re.IGNORECASE)
         )
     return True
+
+
+class QuestionAnalyser:
+    """What the corpus knows about its own vocabulary, used to read questions against it: which words are
+    names, which names are the topic, which aliases stand for what, and which names/numbers occur at all."""
+
+    def __init__(self, corpus: Corpus) -> None:
+        texts = [s.text for s in corpus.sentences]
+        self.proper = proper_words(texts)
+        word_df: dict[str, int] = {}
+        for text in texts:
+            for word in {w.split("’")[0] for sp in capitalized_spans(text, self.proper) for w in sp.text.split()}:
+                word_df[word] = word_df.get(word, 0) + 1
+        # Capitalised words in many sentences are the article's topic (the two countries), not answers.
+        self.topic_words = frozenset(w for w, n in word_df.items() if n >= 3)
+        self.aliases = corpus.aliases
+        self.text = normalise(" ".join(d.text for d in corpus.documents))
+        self.words = frozenset(re.findall(r"[a-z0-9]+", self.text))
+        self.number_keys = frozenset(q.key for d in corpus.documents for q in quantities(d.text))
+
+    def analyse(self, text: str, history: list[dict] | None = None) -> Question:
+        return analyse(text, history, self.proper, self.aliases)
+
+    def _known_word(self, word: str) -> bool:
+        # Demonyms and possessives count as known: "Korean" for "Korea", "Cambodian" for "Cambodia".
+        return word in self.words or any(word[:cut] in self.words for cut in range(max(4, len(word) - 2), len(word)))
+
+    def known_name(self, name: str) -> bool:
+        """Whether the article mentions ``name`` (or each of its words, allowing demonym endings)."""
+        norm = normalise(name).removesuffix("'s")
+        return norm in self.text or all(self._known_word(w) for w in re.findall(r"[a-z0-9]+", norm))
+
+    def known_number(self, quantity: Quantity) -> bool:
+        return quantity.key in self.number_keys
+
+    def satisfies(self, answer_type: str, sentence: str, question: Question) -> bool:
+        return satisfies(answer_type, sentence, question, self.topic_words, self.proper)

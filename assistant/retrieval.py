@@ -3,6 +3,7 @@ sentence-window reranker. Every returned ``Document`` carries ``metadata["score"
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import bm25s
@@ -14,8 +15,10 @@ from pydantic import ConfigDict
 from .chunking import Chunk
 from .index import Index
 from .language import tokens
-from .question import Question, analyse
+from .question import Question
 from .scoring import SentenceScorer
+
+logging.getLogger("bm25s").setLevel(logging.WARNING)  # it logs every index build at DEBUG
 
 
 def chunk_document(chunk: Chunk, score: float, rank: int) -> Document:
@@ -126,7 +129,7 @@ class SentenceWindowRetriever(BaseRetriever):
         return passages
 
     def _get_relevant_documents(self, query: str, *, run_manager: CallbackManagerForRetrieverRun) -> list[Document]:
-        question = analyse(query, proper=self.scorer.proper)
+        question = self.scorer.analyser.analyse(query)
         chunks = self.base.invoke(question.query, config={"callbacks": run_manager.get_child()})
         return self.rank(question, chunks)
 

@@ -12,11 +12,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .corpus import Corpus, Sentence
+from .corpus import Sentence
 from .embeddings import MiniLMEmbeddings
 from .index import Index
-from .language import capitalized_spans, proper_words, tokens
-from .question import Question, satisfies
+from .language import tokens
+from .question import Question, QuestionAnalyser
 
 TYPE_BONUS = 0.08  # lifts sentences holding the asked-for kind of value above near-ties
 CARRIED_WEIGHT = 0.5  # terms borrowed from the previous turn count half
@@ -40,18 +40,17 @@ class SentenceScorer:
         self.index = index
         self.embeddings = embeddings
         self.dense_weight = dense_weight
-        corpus: Corpus = index.corpus
-        self._tokens = {(s.doc_id, s.index): set(tokens(s.text)) for s in corpus.sentences}
+        self.analyser = QuestionAnalyser(index.corpus)
+        self._tokens = {(s.doc_id, s.index): set(tokens(s.text)) for s in index.corpus.sentences}
         df = Counter(t for toks in self._tokens.values() for t in toks)
         n = max(len(self._tokens), 1)
+        self._df = df
         self._idf = {t: math.log(1 + n / c) for t, c in df.items()}
         self._default_idf = math.log(1 + n)
-        self.proper = proper_words([s.text for s in corpus.sentences])
-        # Names in many sentences are the article's topic (the two countries), not specific answers.
-        name_df = Counter(
-            name for s in corpus.sentences for name in {sp.text.split("’")[0] for sp in capitalized_spans(s.text, self.proper)}
-        )
-        self.topic_names = frozenset(name for name, count in name_df.items() if count >= 3)
+
+    def document_frequency(self, term: str) -> int:
+        """How many sentences contain ``term`` (0 for words the corpus never uses)."""
+        return self._df.get(term, 0)
 
     def idf(self, term: str) -> float:
         return self._idf.get(term, self._default_idf)
@@ -63,16 +62,20 @@ class SentenceScorer:
         total = sum(weights.values())
         return sum(w for t, w in weights.items() if t in have) / total if total else 0.0
 
+    def dense(self, question: Question, texts: list[str]) -> np.ndarray:
+        """Cosine similarity of the question to arbitrary texts (clauses, answer sentences)."""
+        return self.embeddings.encode(texts) @ self.embeddings.encode([question.query])[0]
+
     def score(self, question: Question, sentences: list[Sentence]) -> list[ScoredSentence]:
         """Score ``sentences`` for ``question``, best first (duplicates removed)."""
         unique = list({(s.doc_id, s.index): s for s in sentences}.values())
         if not unique:
             return []
-        query = np.asarray(self.embeddings.encode([question.query])[0])
+        query = self.embeddings.encode([question.query])[0]
         dense = self.index.sentence_vectors(unique) @ query
         scored = []
         for s, d in zip(unique, dense):
             lex = self.lexical(question, s)
             support = self.dense_weight * max(float(d), 0.0) + (1 - self.dense_weight) * lex
-            scored.append(ScoredSentence(s, float(d), lex, support, satisfies(question.answer_type, s.text, question, self.topic_names, self.proper)))
+            scored.append(ScoredSentence(s, float(d), lex, support, self.analyser.satisfies(question.answer_type, s.text, question)))
         return sorted(scored, key=lambda x: x.rank_score, reverse=True)

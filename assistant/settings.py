@@ -50,6 +50,12 @@ class Settings(BaseSettings):
 
     # Answering.
     llm: str = Field(default="extractive", description="extractive | llamacpp:PATH | ollama:MODEL | openai:MODEL")
+    llm_base_url: str | None = Field(default=None, description="OpenAI-compatible base URL (e.g. http://127.0.0.1:8080/v1).")
+    llm_api_key: str | None = Field(default=None, description="API key for openai: backends (any string for local servers).")
+    ollama_base_url: str = "http://127.0.0.1:11434"
+    llm_timeout: float = Field(default=20.0, gt=0, description="Seconds before an LLM backend counts as unreachable.")
+    llm_max_tokens: int = Field(default=256, ge=16, le=4096)
+    llm_temperature: float = Field(default=0.0, ge=0.0, le=2.0)
     refusal_threshold: float = Field(default=0.42, ge=0.0, le=1.0)
     max_answer_sentences: int = Field(default=3, ge=1, le=10)
     max_question_chars: int = Field(default=2000, ge=10)
@@ -58,6 +64,7 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = Field(default=7860, ge=0, le=65535)
     share: bool = False
+    concurrency: int = Field(default=2, ge=1, le=64, description="Chat requests answered at once (2 cores).")
     auth: str | None = Field(default=None, description="user:password for HTTP basic auth on the chat page.")
 
     @field_validator("auth")
@@ -70,6 +77,10 @@ class Settings(BaseSettings):
     def with_overrides(self, **overrides) -> "Settings":
         """A validated copy with ``overrides`` applied (``model_copy`` would skip validation)."""
         return type(self)(**{**self.model_dump(), **overrides}) if overrides else self
+
+    @property
+    def feedback_file(self) -> Path:
+        return self.data_dir / "feedback.jsonl"
 
     @property
     def index_dir(self) -> Path:

@@ -40,6 +40,6 @@ class AnswerGenerator(Runnable[dict, Draft]):
     def invoke(self, input: dict, config: RunnableConfig | None = None, **kwargs: Any) -> Draft:
         return self.generate(input["question"], input["context"], input.get("history") or [])
 
-    def stream_text(self, draft: Draft) -> Iterator[str]:
-        """Pieces of ``draft.text`` for progressive display; extractive answers come a sentence at a time."""
-        yield draft.text
+    def stream_text(self, text: str) -> Iterator[str]:
+        """Pieces of a finished answer ``text`` for progressive display (one piece by default)."""
+        yield text

@@ -16,19 +16,23 @@ from dataclasses import dataclass
 from langchain_core.documents import Document
 
 from ..corpus import Sentence
-from ..language import Quantity, Span, capitalized_spans, normalise, quantities, stem, tokens
-from ..question import Question
+from ..language import STOPWORDS, Quantity, Span, capitalized_spans, normalise, quantities, stem, tokens
+from ..question import Question, is_topical
 from ..scoring import ScoredSentence, SentenceScorer
 from .base import AnswerGenerator, Draft
 
 NEARBY_FACTOR = 0.75  # evidence this close to the threshold is worth pointing at in a refusal
 EXTRA_FACTOR = 0.8  # a further sentence must score this share of the best one to be quoted too
+EXTRA_FACTOR_MULTI = 0.6  # ... or this share when the question asks several things
+TYPED_FACTOR = 0.85  # the sentence holding the asked-for value must be nearly as relevant as the best one,
+ANCHOR_MAX_DF = 1  # ... or share a word with the question that no other sentence uses
 _WEEKDAYS_MONTHS = re.compile(
     r"^(monday|tuesday|wednesday|thursday|friday|saturday|sunday|january|february|march|april|may|june|july|"
     r"august|september|october|november|december)$",
     re.IGNORECASE,
 )
 _TITLES = re.compile(r"\b(President|Prime Minister|Minister|King|Chairman|Secretary|Ambassador|Mr|Ms|Dr)\b")
+_CLAUSE = re.compile(r",\s+(?:and\s+)?|;\s+|\s+and\s+(?=[a-z-]+\s+(?:has|have|had|was|were|is|are)\b)")
 
 
 @dataclass(frozen=True)
@@ -38,14 +42,16 @@ class Correction:
     evidence: ScoredSentence
 
 
-def _words(text: str) -> list[str]:
-    return [stem(w) for w in re.findall(r"[a-z0-9]+", text.lower())]
+def _context(text: str, start: int, end: int, width: int = 6) -> set[str]:
+    """Content stems within ``width`` words either side of text[start:end]."""
+    before = [w for w in re.findall(r"[a-z0-9]+", text[:start].lower()) if w not in STOPWORDS][-width:]
+    after = [w for w in re.findall(r"[a-z0-9]+", text[end:].lower()) if w not in STOPWORDS][:width]
+    return {stem(w) for w in before + after}
 
 
-def _context(text: str, start: int, end: int, width: int = 4) -> set[str]:
-    before = _words(text[:start])[-width:]
-    after = _words(text[end:])[:width]
-    return {w for w in before + after if len(w) > 2}
+def _word_before(text: str, pos: int) -> str:
+    words = re.findall(r"[a-z0-9]+", text[:pos].lower())
+    return words[-1] if words else ""
 
 
 def indirect(question: str) -> str:
@@ -58,16 +64,18 @@ def indirect(question: str) -> str:
     return ""
 
 
+def _surface(value: Span | Quantity) -> str:
+    return value.surface if isinstance(value, Quantity) else value.text
+
+
 class ExtractiveGenerator(AnswerGenerator):
     name = "extractive"
 
     def __init__(self, scorer: SentenceScorer, threshold: float, max_sentences: int = 3) -> None:
         self.scorer = scorer
+        self.analyser = scorer.analyser
         self.threshold = threshold
         self.max_sentences = max_sentences
-        corpus = scorer.index.corpus
-        self._corpus_text = normalise(" ".join(d.text for d in corpus.documents))
-        self._corpus_numbers = {q.key for d in corpus.documents for q in quantities(d.text)}
 
     # -- evidence -------------------------------------------------------------------------------
     def _sentences(self, context: list[Document]) -> list[Sentence]:
@@ -80,73 +88,100 @@ class ExtractiveGenerator(AnswerGenerator):
 
     def _unsupported(self, question: Question) -> list[Span | Quantity]:
         """Names and numbers the question presumes that appear nowhere in the article."""
-        names = [n for n in question.names if normalise(n.text).removesuffix("'s") not in self._corpus_text]
-        numbers = [q for q in question.numbers if q.key not in self._corpus_numbers]
+        names = [n for n in question.names if not self.analyser.known_name(n.text)]
+        # "one" is usually a pronoun ("behind one other"), not a presumed count.
+        numbers = [q for q in question.numbers if not self.analyser.known_number(q) and q.surface.lower() != "one"]
         return [*names, *numbers]
 
+    def _anchored(self, question: Question, scored: ScoredSentence) -> bool:
+        """Whether the sentence shares a rare (specific) word with the question, e.g. "reestablished"."""
+        have = set(tokens(scored.sentence.text))
+        return any(t in have and self.scorer.document_frequency(t) <= ANCHOR_MAX_DF for t in question.own_terms)
+
+    def _candidates(self, wrong: Span | Quantity, text: str) -> list[tuple[str, int, int, float]]:
+        """Values in ``text`` of the same shape as ``wrong``: (surface, start, end, shared-word bonus)."""
+        if isinstance(wrong, Quantity):
+            return [(q.surface, q.start, q.end, 0.0) for q in quantities(text) if q.unit == wrong.unit and q.key != wrong.key]
+        wrong_words = {stem(w) for w in re.findall(r"[a-z0-9]+", wrong.text.lower())}
+        found = []
+        for span in capitalized_spans(text, self.analyser.proper):
+            if _WEEKDAYS_MONTHS.match(span.text):
+                continue
+            words = span.text.removesuffix("’s").split()
+            shared = len(wrong_words & {stem(w) for w in re.findall(r"[a-z0-9]+", span.text.lower())})
+            if shared and len(words) > len(wrong.text.split()):
+                # "Cambodian Prime Minister Hun Manet" for "Hun Sen": keep the aligned name part.
+                keep = " ".join(words[-len(wrong.text.split()) :])
+                start = text.index(keep, span.start)
+                span = Span(keep, start, start + len(keep))
+            found.append((span.text.removesuffix("’s"), span.start, span.end, 2.0 * shared))
+        return found
+
     def _correction(self, question: Question, wrong: Span | Quantity, scored: list[ScoredSentence]) -> Correction | None:
-        """The value of the same shape in the evidence that sits in the same context as the wrong one."""
-        q_context = _context(question.text, wrong.start, wrong.end)
-        wrong_words = set(_words(wrong.surface if isinstance(wrong, Quantity) else wrong.text))
+        """The same-shaped value in the evidence whose surroundings match the question's wording."""
+        wanted = set(question.own_terms) | _context(question.resolved, wrong.start, wrong.end)
         best: tuple[float, Correction] | None = None
-        for candidate_sentence in scored[:3]:
-            text = candidate_sentence.sentence.text
-            if isinstance(wrong, Quantity):
-                candidates = [(q.surface, q.start, q.end, 0.0) for q in quantities(text) if q.unit == wrong.unit and q.key != wrong.key]
-            else:
-                candidates = []
-                for span in capitalized_spans(text, self.scorer.proper):
-                    words = span.text.split()
-                    shared = len(wrong_words & set(_words(span.text)))
-                    if shared and len(words) > len(wrong.text.split()):
-                        # "Cambodian Prime Minister Hun Manet" for "Hun Sen": keep the aligned name part.
-                        keep = " ".join(words[-len(wrong.text.split()) :])
-                        span = Span(keep, span.end - len(keep), span.end)
-                    if not _WEEKDAYS_MONTHS.match(span.text):
-                        candidates.append((span.text, span.start, span.end, 2.0 * shared))
-            for surface, start, end, bonus in candidates:
-                if normalise(surface) in normalise(question.text):
+        for evidence in scored[:5]:
+            text = evidence.sentence.text
+            for surface, start, end, bonus in self._candidates(wrong, text):
+                if normalise(surface) in normalise(question.resolved):
                     continue
-                overlap = len(q_context & _context(text, start, end)) + bonus
+                overlap = len(wanted & _context(text, start, end)) + bonus
+                if _word_before(question.resolved, wrong.start) == _word_before(text, start):
+                    overlap += 1  # "held in Phnom Penh" / "summit in Seoul": the same slot
                 if overlap <= 0:
                     continue
-                value = overlap + candidate_sentence.support
+                value = overlap + evidence.support
                 if best is None or value > best[0]:
-                    best = (value, Correction(wrong.surface if isinstance(wrong, Quantity) else wrong.text, surface, candidate_sentence))
+                    best = (value, Correction(_surface(wrong), surface, evidence))
         return best[1] if best else None
 
     def _direct(self, question: Question, top: ScoredSentence) -> str:
-        """A short first sentence naming the asked-for number, year or name, when one stands out."""
+        """A short first sentence naming the asked-for number, year or name, when one stands out.
+
+        The sentence is cut into clauses and the value is taken from the clause closest in meaning to the
+        question, so "How much has trade grown?" picks "twentyfold" (trade) over "150-fold" (exchanges)."""
         text = top.sentence.text
+        bounds = [0] + [m.end() for m in _CLAUSE.finditer(text)] + [len(text)]
+        clauses = [(bounds[i], bounds[i + 1]) for i in range(len(bounds) - 1)]
+        closeness = self.scorer.dense(question, [text[a:b] for a, b in clauses])
+
+        def clause_score(pos: int) -> float:
+            return max(float(c) for (a, b), c in zip(clauses, closeness) if a <= pos < b or (pos == len(text) and b == len(text)))
+
         asked = {normalise(n.text) for n in question.names}
-        anchors = [m.start() for t in question.own_terms for m in re.finditer(re.escape(t[:5]), text.lower())] or [0]
-
-        def distance(pos: int) -> int:
-            return min(abs(pos - a) for a in anchors)
-
         if question.answer_type in ("number", "year"):
             asked_keys = {q.key for q in question.numbers}
-            found = [q for q in quantities(text) if q.key not in asked_keys and (q.unit == "year") == (question.answer_type == "year")]
+            found = [
+                q
+                for q in quantities(text)
+                if q.key not in asked_keys and (q.unit == "year") == (question.answer_type == "year") and q.unit != "ord"
+            ]
             if not found:
                 return ""
-            q = min(found, key=lambda x: distance(x.start))
-            tail = re.match(r"\s+((?:[a-z][a-z-]+\s?){1,2})", text[q.end :])
+            q = max(found, key=lambda x: clause_score(x.start))
             unit = ""
+            tail = re.match(r"\s+((?:[a-z][a-z-]+\s?){1,2})", text[q.end :])
             if tail and question.answer_type == "number" and q.unit == "":
-                unit = " " + " ".join(w for w in tail.group(1).split() if w not in ("and", "from", "of", "to", "in"))
-            return f"{q.surface[:1].upper()}{q.surface[1:]}{unit.rstrip()}."
+                words = []
+                for w in tail.group(1).split():
+                    if w in STOPWORDS:
+                        break
+                    words.append(w)
+                unit = " " + " ".join(words) if words else ""
+            return f"{q.surface[:1].upper()}{q.surface[1:]}{unit}."
         if question.answer_type in ("person", "place"):
             spans = [
-                s for s in capitalized_spans(text, self.scorer.proper)
-                if normalise(s.text) not in asked
-                and not any(normalise(s.text) in a or a in normalise(s.text) for a in asked)
+                s
+                for s in capitalized_spans(text, self.analyser.proper)
+                if not any(normalise(s.text) in a or a in normalise(s.text) for a in asked)
                 and not _WEEKDAYS_MONTHS.match(s.text)
-                and s.text.split("’")[0] not in self.scorer.topic_names
+                and not is_topical(s.text, self.analyser.topic_words)
             ]
             if question.answer_type == "person":
                 spans = [s for s in spans if _TITLES.search(s.text)] or spans
             if spans:
-                return f"{min(spans, key=lambda s: distance(s.start)).text.removesuffix('’s')}."
+                return f"{max(spans, key=lambda s: clause_score(s.start)).text.removesuffix('’s')}."
         return ""
 
     # -- composing ------------------------------------------------------------------------------
@@ -165,8 +200,6 @@ class ExtractiveGenerator(AnswerGenerator):
         scored = self.scorer.score(question, self._sentences(context))
         if not scored:
             return Draft("The article does not say anything about that.", [], "refusal", 0.0)
-        best = scored[0]
-
         unsupported = self._unsupported(question)
         if unsupported:
             for wrong in unsupported:
@@ -174,22 +207,31 @@ class ExtractiveGenerator(AnswerGenerator):
                 if fix and fix.evidence.support >= self.threshold * NEARBY_FACTOR:
                     text = f"That premise does not match the article: it says {fix.right}, not {fix.wrong}. {self._quote([fix.evidence])}"
                     return Draft(text, [(fix.evidence.sentence, fix.evidence.support)], "correction", fix.evidence.support)
-            names = ", ".join(w.surface if isinstance(w, Quantity) else w.text for w in unsupported)
+            names = ", ".join(_surface(w) for w in unsupported)
             return self._refusal(question, f"The article does not mention {names}.", scored)
 
-        typed = [s for s in scored if s.typed]
+        best = max(scored, key=lambda s: s.support)
+        # When the most relevant sentence is *the* one about the subject (it alone shares a word with the
+        # question) yet lacks the asked-for value, a weaker sentence that has some value is not the answer.
+        best_is_specific = self._anchored(question, best)
+        typed = [
+            s
+            for s in scored
+            if s.typed and (s.support >= best.support * TYPED_FACTOR or self._anchored(question, s) or not best_is_specific)
+        ]
         if not typed or typed[0].support < self.threshold:
             focus = indirect(question.text)
             what = f"The article does not say {focus}." if focus else "The article does not say."
-            return self._refusal(question, what, scored)
+            return self._refusal(question, what, sorted(scored, key=lambda s: s.support, reverse=True))
 
         top = typed[0]
         cited = [top]
         covered = set(tokens(top.sentence.text))
+        factor = EXTRA_FACTOR_MULTI if question.is_multi_part or " and " in question.text else EXTRA_FACTOR
         for candidate in scored:
             if len(cited) >= self.max_sentences:
                 break
-            if candidate in cited or candidate.support < max(self.threshold, top.support * EXTRA_FACTOR):
+            if candidate in cited or candidate.support < max(self.threshold, top.support * factor):
                 continue
             new_terms = set(question.own_terms) & set(tokens(candidate.sentence.text)) - covered
             if new_terms:
@@ -199,7 +241,8 @@ class ExtractiveGenerator(AnswerGenerator):
         text = f"{direct} {self._quote(cited)}" if direct else self._quote(cited)
         return Draft(text, [(c.sentence, c.support) for c in cited], "answer", top.support)
 
-    def stream_text(self, draft: Draft) -> Iterator[str]:
-        for piece in re.split(r"(?<=\] )|(?<=\.) (?=“)", draft.text):
+    def stream_text(self, text: str) -> Iterator[str]:
+        """A sentence at a time: the direct answer, then each quoted sentence with its marker."""
+        for piece in re.findall(r".*?(?:\]\s+|\.\s+(?=“)|$)", text, flags=re.S):
             if piece:
                 yield piece

@@ -1,0 +1,58 @@
+# One-command set-up: `make chat` (serve the chat page) and `make test` (run the test suite).
+# Both create .venv and install what they need on first use; later runs reuse it.
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV   := .venv
+BIN    := $(VENV)/bin
+PIP    := $(BIN)/pip install --disable-pip-version-check -q -c constraints.txt
+# Re-install when the dependency list changes.
+BASE_STAMP := $(VENV)/.base-installed
+DEV_STAMP  := $(VENV)/.dev-installed
+LLM_STAMP  := $(VENV)/.llm-installed
+
+.PHONY: install install-dev install-llm chat index test eval compare calibrate bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --disable-pip-version-check -q --upgrade pip
+
+# torch first, from the pinned CPU wheel, so nothing later resolves a multi-GB CUDA build.
+$(BASE_STAMP): pyproject.toml constraints.txt | $(BIN)/python
+	$(PIP) torch==2.13.0
+	$(PIP) -e .
+	touch $@
+
+$(DEV_STAMP): $(BASE_STAMP)
+	$(PIP) -e '.[dev]'
+	touch $@
+
+# llama-cpp-python compiles from source (~5 min on 2 cores, once; pip caches the wheel).
+$(LLM_STAMP): $(DEV_STAMP)
+	CMAKE_ARGS="-DGGML_NATIVE=OFF" $(PIP) -e '.[dev,llm]'
+	touch $@
+
+install: $(BASE_STAMP)
+install-dev: $(DEV_STAMP)
+install-llm: $(LLM_STAMP)
+
+chat: install
+	$(BIN)/assistant index
+	$(BIN)/assistant chat
+
+index: install
+	$(BIN)/assistant index
+
+test: install-llm
+	$(BIN)/python -m pytest
+
+eval: install
+	$(BIN)/assistant eval
+
+compare: install
+	$(BIN)/assistant eval --compare dense bm25 hybrid hybrid-rerank
+
+calibrate: install
+	$(BIN)/assistant eval --calibrate --suite main
+
+clean:
+	rm -rf $(VENV) .data .pytest_cache

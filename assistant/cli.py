@@ -1,0 +1,190 @@
+"""The ``assistant`` console script: chat, ask, index, eval — thin callers of ``Assistant``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+import time
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+
+from . import Assistant, CorpusError, IndexUnavailable, QuestionError, Settings
+
+console = Console()
+err = Console(stderr=True)
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    overrides = {
+        key: value
+        for key, value in {
+            "data_dir": args.data_dir,
+            "corpus_dir": args.corpus_dir,
+            "llm": getattr(args, "llm", None),
+            "k": getattr(args, "k", None),
+        }.items()
+        if value is not None
+    }
+    return Settings(**overrides)
+
+
+def _assistant(args: argparse.Namespace, **kwargs) -> Assistant:
+    with err.status("Loading the model and index…", spinner="dots"):
+        return Assistant(_settings(args), **kwargs)
+
+
+def cmd_ask(args: argparse.Namespace) -> int:
+    bot = _assistant(args)
+    answer = bot.ask(" ".join(args.question))
+    if args.json:
+        print(json.dumps(answer.to_dict(), indent=2, ensure_ascii=False))
+        return 0
+    label = {"answer": "", "refusal": "[yellow](not in the article)[/] ", "correction": "[magenta](premise corrected)[/] "}[answer.kind]
+    if label:
+        console.print(label, end="")
+    console.print(answer.text, markup=False, highlight=False)
+    if answer.citations:
+        console.print("\n[bold]Sources[/]")
+        several = len(bot.corpus.documents) > 1  # name the document only when there is a choice
+        for c in answer.citations:
+            source = f"{c.title}, paragraph {c.paragraph}" if several else f"paragraph {c.paragraph}"
+            console.print(f"  \\[{c.marker}] {source}: ", end="", highlight=False)
+            console.print(c.text, markup=False, highlight=False)
+    if args.timings:
+        console.print(f"\n[dim]timings: {answer.timings}[/]")
+    return 0
+
+
+def cmd_index(args: argparse.Namespace) -> int:
+    started = time.perf_counter()
+    bot = Assistant(_settings(args), rebuild=args.rebuild, progress=True)
+    ix = bot.index
+    for note in ix.notes + [f"skipped {s}" for s in bot.corpus.skipped]:
+        err.print(f"[yellow]warning:[/] {note}", highlight=False)
+    action = "built" if ix.built else "reused"
+    console.print(
+        f"{action} index [bold]{ix.collection_name}[/]: {len(bot.corpus.documents)} document(s), {ix.chunk_count} chunks, "
+        f"{len(bot.corpus.sentences)} sentences in {ix.seconds:.2f} s (total {time.perf_counter() - started:.2f} s)",
+        highlight=False,
+    )
+    where = bot.settings.index_dir if bot.settings.chroma_mode == "embedded" else f"{bot.settings.chroma_host}:{bot.settings.chroma_port}"
+    console.print(f"store: {bot.settings.chroma_mode} Chroma at {where}", highlight=False)
+    return 0
+
+
+def cmd_chat(args: argparse.Namespace) -> int:
+    from .ui import launch
+
+    bot = _assistant(args)
+    err.print(f"Ready in {bot.startup_seconds:.1f} s. Open http://{args.host or bot.settings.host}:{args.port or bot.settings.port}")
+    launch(bot, host=args.host, port=args.port, share=args.share or None)
+    return 0
+
+
+def _print_table(reports) -> None:
+    from .reports import TABLE_METRICS
+
+    for suite in dict.fromkeys(r.suite for r in reports):
+        table = Table(title=f"suite: {suite}")
+        table.add_column("metric")
+        rows = [r for r in reports if r.suite == suite]
+        for r in rows:
+            table.add_column(r.config, justify="right")
+        for metric in ["items", *TABLE_METRICS]:
+            table.add_row(metric, *(f"{r.metrics[metric]:g}" for r in rows))
+        console.print(table)
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    from . import evaluation, reports
+
+    bot = _assistant(args)
+    if args.calibrate:
+        result = evaluation.calibrate(bot, args.suite[0] if args.suite else "main")
+        table = Table(title=f"refusal threshold sweep on {result['suite']}")
+        for col in result["sweep"][0]:
+            table.add_column(col, justify="right")
+        for row in result["sweep"]:
+            table.add_row(*(f"{v:g}" for v in row.values()), style="bold green" if row == result["best"] else None)
+        console.print(table)
+        out = Path(args.report_dir) / "calibration.json"
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(json.dumps(result, indent=2), encoding="utf-8")
+        console.print(f"best threshold {result['best']['threshold']} → set ASSISTANT_REFUSAL_THRESHOLD; sweep in {out}")
+        return 0
+    configs = args.compare or [args.config]
+    unknown = [c for c in configs if c not in evaluation.CONFIGS]
+    if unknown:
+        err.print(f"unknown config {', '.join(unknown)}; choose from {', '.join(evaluation.CONFIGS)}")
+        return 2
+    suites = args.suite or ["main", "paraphrase", "dialogues"]
+    results = [evaluation.evaluate(bot, suite, config) for config in configs for suite in suites]
+    _print_table(results)
+    name = "compare-" + "-vs-".join(configs) if args.compare else f"eval-{configs[0]}"
+    paths = reports.write(results, Path(args.report_dir), name, with_chart=bool(args.compare), extra={"settings": bot.settings.model_dump(mode="json")})
+    console.print("report: " + ", ".join(str(p) for p in paths.values()), highlight=False)
+    thresholds = evaluation.load_thresholds()
+    failed = [f"{r.config}/{r.suite}: {f}" for r in results if r.suite == "main" for f in evaluation.failures(r, thresholds)]
+    for line in failed:
+        err.print(f"[red]below threshold[/] {line}", highlight=False)
+    return 1 if failed else 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="assistant", description="Grounded Q&A about the South Korea–Cambodia summit article.")
+    parser.add_argument("--data-dir", type=Path, help="index/feedback/report state (ASSISTANT_DATA_DIR)")
+    parser.add_argument("--corpus-dir", type=Path, help="folder of .txt/.md articles (ASSISTANT_CORPUS_DIR)")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log what the pipeline does")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    chat = sub.add_parser("chat", help="serve the chat page")
+    chat.add_argument("--host", help="interface to bind (default 127.0.0.1)")
+    chat.add_argument("--port", type=int, help="port (default 7860)")
+    chat.add_argument("--share", action="store_true", help="also open a public Gradio share link")
+    chat.add_argument("--llm", help="answer backend: extractive | llamacpp:PATH | ollama:MODEL | openai:MODEL")
+    chat.set_defaults(func=cmd_chat)
+
+    ask = sub.add_parser("ask", help="answer one question with numbered sources")
+    ask.add_argument("question", nargs="+")
+    ask.add_argument("--json", action="store_true", help="print the full Answer as JSON")
+    ask.add_argument("--timings", action="store_true", help="print per-stage timings")
+    ask.add_argument("--llm", help="answer backend (see chat --llm)")
+    ask.add_argument("-k", type=int, help="passages handed to the generator")
+    ask.set_defaults(func=cmd_ask)
+
+    index = sub.add_parser("index", help="build the index (reused when the corpus is unchanged)")
+    index.add_argument("--rebuild", action="store_true", help="rebuild even if an up-to-date index exists")
+    index.set_defaults(func=cmd_index)
+
+    ev = sub.add_parser("eval", help="run the eval suite; exit 1 when below evals/thresholds.json")
+    ev.add_argument("--config", default="hybrid-rerank", help="named configuration (dense, bm25, hybrid, hybrid-rerank)")
+    ev.add_argument("--compare", nargs="+", metavar="CONFIG", help="run several configurations into one report")
+    ev.add_argument("--suite", action="append", choices=["main", "paraphrase", "dialogues"], help="suite(s) to run (default: all)")
+    ev.add_argument("--calibrate", action="store_true", help="fit the refusal threshold on the suite")
+    ev.add_argument("--report-dir", default=str(Path(__file__).resolve().parent.parent / "evals" / "reports"))
+    ev.add_argument("--llm", help="answer backend (see chat --llm)")
+    ev.set_defaults(func=cmd_eval)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        return args.func(args)
+    except (CorpusError, IndexUnavailable, QuestionError) as exc:
+        err.print(f"[red]error:[/] {exc}", highlight=False)
+        return 2
+    except ValueError as exc:  # invalid settings from env vars or flags
+        err.print(f"[red]invalid configuration:[/] {exc}", highlight=False)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

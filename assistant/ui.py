@@ -1,0 +1,451 @@
+"""The Gradio chat page: a thin caller of ``Assistant`` (``build_app`` / ``launch``).
+
+Every string that reaches the browser from the user or the corpus is escaped here first:
+
+* the assistant's reply is Markdown whose text parts go through ``escape_markdown`` (HTML entities for
+  ``& < > " '`` plus backslash escapes for Markdown syntax), and whose Sources block is HTML built from
+  ``html.escape``-d pieces;
+* the user's own message is shown through the same escaping (``Chatbot.postprocess`` is wrapped, and
+  ``preprocess`` reverses it so the history handed back to Python is the text the user typed), so a typed
+  ``<img onerror=…>`` or ``![x](http://…)`` is displayed as text and never loads;
+* Gradio's own sanitiser stays on (``sanitize_html=True``) and a Content-Security-Policy ``<meta>`` limits
+  images to the page's own origin, as second and third lines of defence.
+
+The chat endpoint is ``/respond`` (``gradio_client.Client(url).predict(message, api_name="/respond")``).
+"""
+
+import html
+import inspect
+import json
+import logging
+import re
+import threading
+from collections import OrderedDict
+from collections.abc import Iterator
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import gradio as gr
+
+from .answer import Answer, Citation
+from .core import Assistant, QuestionError
+
+log = logging.getLogger(__name__)
+
+TITLE = "South Korea–Cambodia Summit Assistant"
+DESCRIPTION = (
+    "Ask about the South Korea–Cambodia strategic-partnership summit in Seoul. "
+    "Answers come only from the news article, with the sentences they rely on cited."
+)
+EXAMPLES = [
+    "Who did Yoon Suk Yeol meet in Seoul?",
+    "How much has trade grown since 1997?",
+    "What did the two countries agree on defense?",
+    "How many people attended the business forum?",
+    "What is the exact date of the summit?",
+]
+ERROR_REPLY = "Something went wrong answering that; please try again."
+REFUSAL_NOTE = "The article does not answer this."
+CORRECTION_NOTE = "Premise corrected."
+FEEDBACK_THANKS = "Thanks for the feedback."
+# Messages longer than this are refused before any per-character cleaning (a cheap guard against huge posts).
+HARD_LIMIT_FACTOR = 25
+
+# Everything after this marker in an assistant message is the HTML sources block (not part of the answer).
+SOURCES_MARKER = '<div class="summit-meta">'
+
+CSS = """
+.summit-meta { margin-top: 0.75em; font-size: 0.95em; }
+.summit-note { display: inline-block; margin: 0 0 0.5em 0; padding: 0.15em 0.6em; border-radius: 0.4em;
+  font-weight: 600; }
+.summit-note-refusal { background: #fde8e8; color: #8a1c1c; border: 1px solid #f5b5b5; }
+.summit-note-correction { background: #fff4dc; color: #7a4b00; border: 1px solid #f2cf85; }
+.summit-notes { margin: 0 0 0.4em 0; color: var(--body-text-color-subdued); font-size: 0.9em; }
+.summit-sources { border: 1px solid var(--border-color-primary); border-radius: 0.5em; padding: 0.4em 0.8em;
+  background: var(--background-fill-secondary); }
+.summit-sources > summary { cursor: pointer; font-weight: 600; }
+.summit-source { margin: 0.6em 0 0.2em 0; }
+.summit-source-head { font-size: 0.9em; color: var(--body-text-color-subdued); margin-bottom: 0.2em; }
+.summit-source-head strong { color: var(--body-text-color); }
+.summit-source-text { margin: 0; padding: 0.1em 0 0.1em 0.7em; border-left: 3px solid var(--border-color-accent);
+  line-height: 1.5; }
+.summit-source-text mark { background: #ffe66d; color: #1a1a1a; padding: 0 0.15em; border-radius: 0.2em; }
+.summit-source-text sup { font-weight: 600; }
+"""
+
+# Images only from the page's own origin: a Markdown/HTML image that slipped through every escape could
+# still not reach anywhere else.
+HEAD = """<meta http-equiv="Content-Security-Policy" content="img-src 'self' data: blob:">"""
+
+# ---------------------------------------------------------------------------------------------------------
+# Escaping
+
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]~|])")
+_LINE_START = re.compile(r"^([ \t]*)([#+=-]|\d{1,9}(?=[.)]))", re.M)
+_BACKSLASHED = re.compile(r"\\(.)", re.S)
+
+
+def escape_markdown(text: str) -> str:
+    """``text`` as Markdown that renders literally: no HTML, links, images, emphasis, code or lists.
+
+    HTML-escapes ``& < > " '`` and backslash-escapes the Markdown syntax characters; ``unescape_markdown``
+    is its exact inverse.
+    """
+    text = _MD_SPECIAL.sub(r"\\\1", text)
+    # Block syntax that only counts at the start of a line: headings, list items, setext underlines.
+    text = _LINE_START.sub(lambda m: m.group(1) + (m.group(2) + "\\" if m.group(2)[0].isdigit() else "\\" + m.group(2)), text)
+    return html.escape(text, quote=True)
+
+
+def unescape_markdown(text: str) -> str:
+    """Inverse of ``escape_markdown`` (every backslash in its output escapes the character after it)."""
+    return _BACKSLASHED.sub(r"\1", html.unescape(text))
+
+
+def _message_text(content: Any) -> str:
+    """The text of a message's content in any of Gradio's shapes (str, text dict, list of those)."""
+    if isinstance(content, str):
+        return content
+    if isinstance(content, dict):
+        return content.get("text", "") if content.get("type", "text") == "text" else ""
+    if isinstance(content, (list, tuple)):
+        return "".join(_message_text(part) for part in content)
+    return ""
+
+
+def _map_user_text(messages: Any, fn) -> Any:
+    """A copy of a messages-format list with ``fn`` applied to the text of every *user* message."""
+    if not isinstance(messages, list):
+        return messages
+    out = []
+    for message in messages:
+        if isinstance(message, dict) and message.get("role") == "user":
+            content = message.get("content")
+            if isinstance(content, str):
+                message = {**message, "content": fn(content)}
+            elif isinstance(content, list):
+                parts = []
+                for part in content:
+                    if isinstance(part, str):
+                        part = fn(part)
+                    elif isinstance(part, dict) and part.get("type") == "text" and isinstance(part.get("text"), str):
+                        part = {**part, "text": fn(part["text"])}
+                    parts.append(part)
+                message = {**message, "content": parts}
+        out.append(message)
+    return out
+
+
+def _make_safe_chatbot(chatbot: gr.Chatbot) -> gr.Chatbot:
+    """Show user messages as literal text: escape them on the way to the browser, unescape on the way back."""
+    postprocess, preprocess = chatbot.postprocess, chatbot.preprocess
+
+    def safe_postprocess(value):
+        return postprocess(_map_user_text(value, escape_markdown))
+
+    def safe_preprocess(payload):
+        return _map_user_text(preprocess(payload), unescape_markdown)
+
+    chatbot.postprocess = safe_postprocess  # type: ignore[method-assign]
+    chatbot.preprocess = safe_preprocess  # type: ignore[method-assign]
+    return chatbot
+
+
+def plain_history(history: Any) -> list[dict]:
+    """Gradio's history as ``[{"role", "content": str}]``, minus the Sources blocks of assistant replies.
+
+    Gradio 6 hands the chat function messages whose ``content`` is a list of ``{"type": "text", ...}``
+    parts (after a browser round trip) or a plain string (API calls); the assistant reads only strings.
+    """
+    plain = []
+    for message in history or []:
+        if not isinstance(message, dict) or message.get("role") not in ("user", "assistant"):
+            continue
+        text = _message_text(message.get("content"))
+        if message["role"] == "assistant":
+            text = unescape_markdown(text.split(SOURCES_MARKER, 1)[0]).strip()
+        if text:
+            plain.append({"role": message["role"], "content": text})
+    return plain
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Rendering an Answer
+
+
+def _highlighted_paragraph(bot: Assistant, doc_id: str, paragraph: int, cited: list[Citation]) -> str:
+    """The paragraph's text, HTML-escaped, with each cited sentence in ``<mark>`` followed by its marker."""
+    spans = sorted(((c.start, c.end, c.marker, c.text) for c in cited), key=lambda s: (s[0], s[2]))
+    try:
+        doc = bot.corpus.document(doc_id)
+        sentences = [s for s in doc.sentences if s.paragraph == paragraph]
+        p_start, p_end = sentences[0].start, sentences[-1].end
+        if not all(p_start <= start < end <= p_end and doc.text[start:end] == text for start, end, _, text in spans):
+            raise ValueError("citation offsets do not match the corpus")
+    except (KeyError, IndexError, ValueError, AttributeError):
+        log.warning("cannot place citations %s in %s paragraph %s", [c.marker for c in cited], doc_id, paragraph)
+        return " ".join(
+            f"<mark>{html.escape(text)}</mark><sup>[{marker}]</sup>" for _, _, marker, text in spans
+        )
+    parts, pos = [], p_start
+    for start, end, marker, _ in spans:
+        if start < pos:  # two markers on the same sentence: tag it once more, highlight once
+            parts.append(f"<sup>[{marker}]</sup>")
+            continue
+        parts.append(html.escape(doc.text[pos:start]))
+        parts.append(f"<mark>{html.escape(doc.text[start:end])}</mark><sup>[{marker}]</sup>")
+        pos = end
+    parts.append(html.escape(doc.text[pos:p_end]))
+    return " ".join("".join(parts).split())  # one line: a blank line would end the HTML block
+
+
+def render_sources(bot: Assistant, answer: Answer) -> str:
+    """The HTML block under an answer: note line, then each cited paragraph with its sentence highlighted."""
+    pieces = [SOURCES_MARKER]
+    if answer.kind == "refusal":
+        pieces.append(f'<div class="summit-note summit-note-refusal">{html.escape(REFUSAL_NOTE)}</div>')
+    elif answer.kind == "correction":
+        pieces.append(f'<div class="summit-note summit-note-correction">{html.escape(CORRECTION_NOTE)}</div>')
+    for note in answer.notes:
+        pieces.append(f'<div class="summit-notes">{html.escape(str(note))}</div>')
+    if answer.citations:
+        groups: dict[tuple[str, int], list[Citation]] = {}
+        for citation in sorted(answer.citations, key=lambda c: c.marker):
+            groups.setdefault((citation.doc_id, citation.paragraph), []).append(citation)
+        label = "Closest passage in the article" if answer.refused else "Sources"
+        pieces.append(f'<details class="summit-sources" open><summary>{label}</summary>')
+        for (doc_id, paragraph), cited in groups.items():
+            markers = " ".join(f"[{c.marker}]" for c in cited)
+            title = html.escape(cited[0].title or doc_id)
+            pieces.append(
+                f'<div class="summit-source"><div class="summit-source-head"><strong>{markers}</strong> '
+                f"Paragraph {int(paragraph)} · <cite>{title}</cite></div>"
+                f'<p class="summit-source-text">{_highlighted_paragraph(bot, doc_id, paragraph, cited)}</p></div>'
+            )
+        pieces.append("</details>")
+    pieces.append("</div>")
+    return "".join(pieces)
+
+
+def render_answer(bot: Assistant, answer: Answer) -> str:
+    """The full assistant message: the escaped answer text, a blank line, then the sources HTML block."""
+    return f"{escape_markdown(answer.text)}\n\n{render_sources(bot, answer)}"
+
+
+# ---------------------------------------------------------------------------------------------------------
+# The page
+
+
+class ChatPage:
+    """The chat function, the feedback handler and the Blocks that wire them to one ``Assistant``."""
+
+    def __init__(self, bot: Assistant, remember: int = 1000) -> None:
+        self.bot = bot
+        self._answers: OrderedDict[str, Answer] = OrderedDict()  # rendered reply -> Answer, for feedback
+        self._remember = remember
+        self._lock = threading.Lock()
+
+    # -- chat ----------------------------------------------------------------------------------------
+    def respond(self, message: str, history: list[dict]) -> Iterator[str]:
+        """Answer a question about the summit article from the article alone, with cited sources.
+
+        Streams the answer text, then the whole reply with a Sources block (HTML) appended.
+        """
+        try:
+            limit = self.bot.settings.max_question_chars
+            if isinstance(message, str) and len(message) > HARD_LIMIT_FACTOR * limit:
+                raise QuestionError(
+                    f"That message is {len(message):,} characters long; questions are limited to {limit:,}. "
+                    "Please ask something shorter."
+                )
+            answer = None
+            for item in self.bot.stream(message, plain_history(history)):
+                if isinstance(item, Answer):
+                    answer = item
+                else:
+                    yield escape_markdown(item)
+            if answer is None:
+                raise RuntimeError("Assistant.stream ended without an Answer")
+            reply = render_answer(self.bot, answer)
+            self._store(reply, answer)
+            yield reply
+        except QuestionError as error:
+            yield escape_markdown(str(error))
+        except Exception:
+            log.exception("answering %r failed", message if not isinstance(message, str) else message[:200])
+            yield escape_markdown(ERROR_REPLY)
+
+    def _store(self, reply: str, answer: Answer) -> None:
+        with self._lock:
+            self._answers[inspect.cleandoc(reply)] = answer
+            self._answers.move_to_end(inspect.cleandoc(reply))
+            while len(self._answers) > self._remember:
+                self._answers.popitem(last=False)
+
+    def _lookup(self, reply: str) -> Answer | None:
+        with self._lock:
+            return self._answers.get(inspect.cleandoc(reply))
+
+    # -- feedback ------------------------------------------------------------------------------------
+    def feedback(self, history: list[dict], vote: gr.LikeData) -> None:
+        """Append one JSON line per thumbs-up/down to ``settings.feedback_file``; never raises."""
+        try:
+            record = self.feedback_record(history, vote.index, vote.liked)
+            write_feedback(self.bot.settings.feedback_file, record)
+        except Exception:
+            log.exception("could not record feedback")
+            return
+        gr.Info(FEEDBACK_THANKS, duration=3)
+
+    def feedback_record(self, history: list[dict], index: int | tuple | list, liked: bool | str | None) -> dict:
+        """The JSON-able record for a vote on the message at ``index`` of ``history``."""
+        if isinstance(index, (tuple, list)):
+            index = index[0]
+        history = history or []
+        reply = _message_text(history[index].get("content")) if 0 <= index < len(history) else ""
+        question = next(
+            (
+                _message_text(m.get("content"))
+                for m in reversed(history[:index])
+                if isinstance(m, dict) and m.get("role") == "user" and _message_text(m.get("content")).strip()
+            ),
+            "",
+        )
+        # The browser sends True (thumbs up), False (down), "" (vote taken back) or a custom option string.
+        if liked is True or liked == "Like":
+            vote = "up"
+        elif liked is False or liked == "Dislike":
+            vote = "down"
+        else:
+            vote = str(liked) if liked else "withdrawn"
+        answer = self._lookup(reply) if reply else None
+        return {
+            "timestamp": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "vote": vote,
+            "question": question,
+            "answer": answer.text if answer else unescape_markdown(reply.split(SOURCES_MARKER, 1)[0]).strip(),
+            "kind": answer.kind if answer else None,
+            "citations": [
+                {"marker": c.marker, "paragraph": c.paragraph, "text": c.text, "doc_id": c.doc_id, "title": c.title}
+                for c in answer.citations
+            ]
+            if answer
+            else None,
+            "message_index": index,
+        }
+
+    # -- layout --------------------------------------------------------------------------------------
+    def build(self) -> gr.Blocks:
+        chatbot = _make_safe_chatbot(
+            gr.Chatbot(
+                label="Summit assistant",
+                scale=1,
+                height="65vh",
+                min_height=360,
+                sanitize_html=True,
+                render_markdown=True,
+                allow_tags=False,
+                latex_delimiters=[],
+                feedback_options=("Like", "Dislike"),
+                buttons=["copy"],
+                placeholder="Ask a question about the summit, or pick an example below.",
+            )
+        )
+        textbox = gr.Textbox(
+            placeholder="Ask about the South Korea–Cambodia summit…",
+            show_label=False,
+            autofocus=True,
+            submit_btn=True,
+            stop_btn=True,
+        )
+        demo = gr.ChatInterface(
+            self.respond,
+            chatbot=chatbot,
+            textbox=textbox,
+            title=TITLE,
+            description=DESCRIPTION,
+            examples=EXAMPLES,
+            cache_examples=False,
+            run_examples_on_click=True,
+            flagging_mode="never",  # votes go through chatbot.like below, not Gradio's CSV flagging
+            analytics_enabled=False,
+            api_name="respond",
+            concurrency_limit="default",  # queue(default_concurrency_limit=settings.concurrency)
+            save_history=False,
+            fill_height=True,
+        )
+        with demo:
+            chatbot.like(self.feedback, [chatbot], None, api_visibility="private")
+        demo.queue(default_concurrency_limit=self.bot.settings.concurrency)
+        demo.summit_page = self  # type: ignore[attr-defined]  # tests and callers reach respond/feedback here
+        return demo
+
+
+def write_feedback(path: Path, record: dict) -> None:
+    """Append ``record`` as one JSON line (one ``write`` call, so concurrent votes don't interleave)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    line = json.dumps(record, ensure_ascii=False) + "\n"
+    with _FEEDBACK_LOCK, open(path, "a", encoding="utf-8") as handle:
+        handle.write(line)
+
+
+_FEEDBACK_LOCK = threading.Lock()
+
+
+def build_app(bot: Assistant) -> gr.Blocks:
+    """The chat page for ``bot`` (not launched). Use ``launch`` to serve it with the page's CSS and CSP."""
+    return ChatPage(bot).build()
+
+
+def _parse_auth(auth: str | tuple[str, str] | None) -> tuple[str, str] | None:
+    if auth is None or auth == "":
+        return None
+    if isinstance(auth, tuple):
+        return auth
+    user, sep, password = auth.partition(":")
+    if not sep or not user or not password:
+        raise ValueError("auth must look like user:password")
+    return user, password
+
+
+def launch(
+    bot: Assistant,
+    host: str | None = None,
+    port: int | None = None,
+    share: bool | None = None,
+    auth: str | tuple[str, str] | None = None,
+    prevent_thread_lock: bool = False,
+    **launch_kwargs: Any,
+) -> gr.Blocks:
+    """Serve the chat page; defaults come from ``bot.settings`` (127.0.0.1:7860, no share link, no auth).
+
+    Returns the launched app (``app.local_url``; ``app.close()`` stops it). Extra keyword arguments go to
+    ``gr.Blocks.launch``.
+    """
+    settings = bot.settings
+    demo = build_app(bot)
+    options: dict[str, Any] = {
+        "server_name": host or settings.host,
+        "server_port": port if port is not None else settings.port,
+        "share": bool(settings.share if share is None else share),
+        "auth": _parse_auth(auth if auth is not None else settings.auth),
+        "prevent_thread_lock": prevent_thread_lock,
+        "show_error": False,  # tracebacks stay in the server log
+        "css": CSS,
+        "head": HEAD,
+        "theme": gr.themes.Soft(  # system fonts: the page fetches nothing from outside
+            font=["ui-sans-serif", "system-ui", "sans-serif"], font_mono=["ui-monospace", "monospace"]
+        ),
+        "footer_links": ["api"],
+        "run_history": False,  # don't keep questions in the browser's storage
+        "enable_monitoring": False,
+        "mcp_server": False,
+        "ssr_mode": False,
+        "pwa": False,
+        "max_file_size": "1mb",  # the page takes no uploads
+        "auth_message": "Sign in to ask about the South Korea–Cambodia summit." if auth or settings.auth else None,
+    }
+    options.update(launch_kwargs)
+    demo.launch(**options)
+    return demo

@@ -1,0 +1,38 @@
+"""Shared fixtures: every test's state lives in a tmp dir; one real Assistant serves the whole session."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from assistant import Assistant, Settings
+from assistant.settings import PROJECT_DIR
+
+CORPUS = PROJECT_DIR / "corpus"
+
+
+@pytest.fixture(autouse=True)
+def _isolated_state(tmp_path_factory, monkeypatch):
+    # Nothing a test does may touch the developer's .data/ directory.
+    monkeypatch.setenv("ASSISTANT_DATA_DIR", str(tmp_path_factory.getbasetemp() / "default-data"))
+
+
+@pytest.fixture(scope="session")
+def session_data_dir(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("data")
+
+
+@pytest.fixture(scope="session")
+def bot(session_data_dir) -> Assistant:
+    """The real pipeline: real MiniLM model, real embedded Chroma in a tmp dir, default settings."""
+    return Assistant(Settings(data_dir=session_data_dir, corpus_dir=CORPUS))
+
+
+@pytest.fixture
+def corpus_copy(tmp_path) -> Path:
+    """A private, writable copy of the corpus for tests that damage it."""
+    target = tmp_path / "corpus"
+    shutil.copytree(CORPUS, target)
+    return target

@@ -1,0 +1,72 @@
+import pytest
+
+from assistant.language import capitalized_spans, proper_words, quantities, tokens
+from assistant.question import QuestionAnalyser, analyse, answer_type, is_multi_part, resolve_aliases
+
+
+@pytest.mark.parametrize(
+    ("text", "keys"),
+    [
+        ("trade volume has increased twentyfold", ["20fold"]),
+        ("grew 20-fold, then 20 times", ["20fold", "20fold"]),
+        ("150-fold", ["150fold"]),
+        ("around 10,000 families", ["10000"]),
+        ("in 1997 and by 2050", ["1997year", "2050year"]),
+        ("six key documents", ["6"]),
+        ("the second-largest investor", ["2ord"]),
+    ],
+)
+def test_quantities_normalise_numbers(text, keys):
+    assert [q.key for q in quantities(text)] == keys
+
+
+def test_tokens_stem_drop_stopwords_and_add_number_keys():
+    assert tokens("Trade has grown twentyfold") == ["trade", "grown", "twentyfold", "#20fold"]
+
+
+def test_capitalized_spans_skip_sentence_initial_common_words():
+    proper = proper_words(["He met President Yoon Suk Yeol in Seoul."])
+    spans = [s.text for s in capitalized_spans("During the summit President Yoon Suk Yeol spoke in Seoul.", proper)]
+    assert spans == ["President Yoon Suk Yeol", "Seoul"]
+
+
+@pytest.mark.parametrize(
+    ("question", "kind"),
+    [
+        ("How many people attended the forum?", "number"),
+        ("What is the exact date of the summit?", "date"),
+        ("What are the names of the six documents?", "names"),
+        ("Who did Yoon meet?", "person"),
+        ("In which city was the summit held?", "place"),
+        ("Where does South Korea rank among investors?", "other"),
+        ("On which day of the week was it?", "day"),
+        ("What was the trade volume in dollars?", "money"),
+        ("Why was it important?", "reason"),
+    ],
+)
+def test_answer_types(question, kind):
+    assert answer_type(question) == kind
+
+
+def test_multi_part_questions():
+    assert is_multi_part("When were relations reestablished, and how much has trade grown?")
+    assert not is_multi_part("How much has trade grown since 1997?")
+
+
+def test_aliases_resolve_shorthand_but_keep_literal_places():
+    aliases = {"Phnom Penh": "Cambodia"}
+    assert resolve_aliases("Ties between Seoul and Phnom Penh", aliases) == "Ties between Seoul and Cambodia"
+    assert resolve_aliases("Why was the summit held in Phnom Penh?", aliases) == "Why was the summit held in Phnom Penh?"
+
+
+def test_follow_up_borrows_previous_question():
+    history = [{"role": "user", "content": "What happened at the business forum?"}, {"role": "assistant", "content": "…"}]
+    q = analyse("How many people attended it?", history)
+    assert q.is_follow_up and "business forum" in q.query
+    assert not analyse("How many people attended the Korea-Cambodia Business Forum?", []).is_follow_up
+
+
+def test_analyser_knows_article_names_and_demonyms(bot):
+    analyser: QuestionAnalyser = bot.scorer.analyser
+    assert analyser.known_name("Hun Manet") and analyser.known_name("South Korean")
+    assert not analyser.known_name("Hun Sen") and not analyser.known_name("Phnom Penh")
