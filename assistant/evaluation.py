@@ -201,8 +201,8 @@ def failures(report: Report, thresholds: dict[str, float]) -> list[str]:
 
 def calibrate(bot: Assistant, suite: str = "main", grid: list[float] | None = None, progress: bool = True) -> dict:
     """Fit the refusal threshold on ``suite``: the value maximising the mean of answer accuracy and
-    refusal accuracy (ties go to the lower threshold, which refuses less). Returns the sweep."""
-    grid = grid or [round(0.20 + 0.02 * i, 2) for i in range(16)]
+    refusal accuracy; on a plateau of equal scores, its middle (the choice least sensitive to noise)."""
+    grid = grid or [round(0.10 + 0.02 * i, 2) for i in range(21)]
     items = load_suite(suite)
     sweep = []
     for threshold in tqdm(grid, desc="calibrating", disable=not progress, leave=False):
@@ -211,5 +211,7 @@ def calibrate(bot: Assistant, suite: str = "main", grid: list[float] | None = No
         balanced = (metrics["answer_accuracy"] + metrics["refusal_accuracy"]) / 2
         sweep.append({"threshold": threshold, "balanced_accuracy": round(balanced, 4), **{k: metrics[k] for k in (
             "answer_accuracy", "refusal_accuracy", "refusal_precision", "refusal_recall")}})
-    best = max(sweep, key=lambda row: (row["balanced_accuracy"], -row["threshold"]))
+    top = max(row["balanced_accuracy"] for row in sweep)
+    plateau = [row for row in sweep if row["balanced_accuracy"] == top]
+    best = plateau[len(plateau) // 2]
     return {"suite": suite, "best": best, "sweep": sweep}

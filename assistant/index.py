@@ -182,6 +182,12 @@ def _drop_others(client, prefix: str, keep: str) -> None:
             client.delete_collection(name)
 
 
+def _is_store_error(exc: BaseException) -> bool:
+    import sqlite3
+
+    return isinstance(exc, sqlite3.DatabaseError) or type(exc).__module__.startswith("chromadb")
+
+
 def _quarantine(path: Path) -> Path:
     _forget_clients()
     target = path.with_name(f"{path.name}.corrupt-{time.strftime('%Y%m%d-%H%M%S')}-{uuid.uuid4().hex[:4]}")
@@ -213,9 +219,11 @@ def open_index(
         except OSError as exc:
             raise IndexUnavailable(f"cannot use the data directory {settings.data_dir}: {exc.strerror or exc}") from exc
     try:
-        client = _client(settings)
         try:
+            client = _client(settings)
             reuse = not rebuild and _is_complete(client, name, expected)
+        except IndexUnavailable:
+            raise
         except Exception as exc:
             if settings.chroma_mode != "embedded":
                 raise IndexUnavailable(f"the Chroma server failed: {exc}") from exc
@@ -227,7 +235,8 @@ def open_index(
             try:
                 _build(client, name, corpus, chunks, embeddings, progress)
             except Exception as exc:
-                if settings.chroma_mode != "embedded" or "corrupt" in " ".join(notes):
+                # Only a damaged store is worth moving aside; any other failure leaves the old index alone.
+                if settings.chroma_mode != "embedded" or notes or not _is_store_error(exc):
                     raise IndexUnavailable(f"building the index failed: {type(exc).__name__}: {exc}") from exc
                 moved = _quarantine(settings.index_dir)
                 notes.append(f"the index at {settings.index_dir} could not be written ({type(exc).__name__}); moved to {moved.name} and rebuilt")

@@ -14,6 +14,7 @@ _TYPES: list[tuple[str, re.Pattern]] = [
     ("date", re.compile(r"\b(exact date|what date|which date|on what date|calendar date|date of|day and month|precise date)\b")),
     ("names", re.compile(r"\b(names? of|what (are|were) (the )?(documents|agreements|titles)( called)?|titles? of|what is the name|called)\b")),
     ("year", re.compile(r"\b(what|which) year\b|\bin what year\b|\bby when\b")),
+    ("fold", re.compile(r"\bby what factor\b|\bhow many times\b|\bhow many-fold\b|\bmultipl(y|ied)\b|\b\w+-fold\b.*\?$")),
     ("number", re.compile(r"\bhow many\b|\bhow much\b|\bwhat (number|percentage|share|proportion|factor)\b|\bby (what|how much) (factor|multiple)\b|\bhow (large|big|fast)\b|\bnumber of\b|\bhow long\b")),
     ("person", re.compile(r"^\W*(who|whom)\b|\bwhich (leader|official|president|minister|person|people)\b|\bwhose\b")),
     ("place", re.compile(r"^\W*where\b(?!\s+(does|do|did)\s+[\w\s]{1,30}\b(rank|stand)\b)|\bin (what|which) (city|country|place|capital)\b|\bwhat (city|country|venue|location|capital)\b")),
@@ -37,6 +38,7 @@ class Question:
     own_terms: tuple[str, ...]  # content tokens of ``text`` alone
     answer_type: str
     names: tuple[Span, ...] = field(default=())  # capitalised spans of ``resolved``
+    context_names: tuple[str, ...] = field(default=())  # names in the previous turn a follow-up leans on
     numbers: tuple[Quantity, ...] = field(default=())
 
     @property
@@ -90,9 +92,10 @@ def analyse(
     resolved = resolve_aliases(text, aliases or {})
     own = tokens(resolved)
     previous = resolve_aliases(_previous_question(history or []), aliases or {})
-    query = resolved
+    query, carried = resolved, ()
     if previous and (_FOLLOW_UP.search(text) or len(own) <= 3):
         query = f"{resolved} {previous}"
+        carried = tuple(s.text for s in capitalized_spans(previous, proper))
     kind = "other" if is_multi_part(text) else answer_type(text)  # each part has its own type
     return Question(
         text=text,
@@ -102,8 +105,22 @@ def analyse(
         own_terms=tuple(own),
         answer_type=kind,
         names=tuple(capitalized_spans(resolved, proper)),
+        context_names=carried,
         numbers=tuple(quantities(resolved)),
     )
+
+
+_TITLE = re.compile(r"\b(President|Prime Minister|Minister|King|Queen|Chairman|Secretary|Ambassador|Governor|Mr|Ms|Mrs|Dr)\b")
+# Words that mark a capitalised span as an organisation, programme or place rather than a person.
+_NOT_PERSON = frozenset(
+    "Initiative Office Forum Partnership Nations Peninsula Business Security Economic Regional Comprehensive "
+    "Agreement Ministry Committee Council Assembly Bank Fund Group Union Association Organization Agency".split()
+)
+
+
+def is_person_like(name: str) -> bool:
+    words = name.replace("’s", "").split()
+    return bool(_TITLE.search(name)) or (len(words) >= 2 and not _NOT_PERSON & set(words))
 
 
 def is_topical(name: str, topic_words: frozenset[str]) -> bool:
@@ -117,7 +134,7 @@ def satisfies(
     """Whether ``sentence`` holds the kind of value the question asks for (a number for "how many" …)."""
     if answer_type in ("other", "reason"):
         return True
-    asked = {n.text.lower() for n in question.names}
+    asked = {n.text.lower() for n in question.names} | {n.lower() for n in question.context_names}
     nums = [q for q in quantities(sentence) if q.key not in {n.key for n in question.numbers}]
     new_names = [s for s in capitalized_spans(sentence, proper) if s.text.lower() not in asked and not any(s.text.lower() in a or a in s.text.lower() for a in asked)]
     if answer_type == "money":
@@ -130,12 +147,14 @@ def satisfies(
         return bool(specific) or "“" in sentence
     if answer_type == "year":
         return any(q.unit == "year" for q in nums) or bool(re.search(r"\b(this|next|last) year\b", sentence))
+    if answer_type == "fold":
+        return any(q.unit == "fold" for q in nums)
     if answer_type == "number":
         # Ordinals answer "what rank" questions, not "how many".
         ranked = re.search(r"\b(rank|largest|biggest|place|position)\b", question.text, re.IGNORECASE)
         return any(q.unit != "ord" or ranked for q in nums)
     if answer_type == "person":
-        return bool(new_names)
+        return any(is_person_like(s.text) for s in new_names)
     if answer_type == "place":
         # A place answer is named where something happened: "in Seoul", "at the Business Forum".
         return any(re.search(r"\b(in|at)\s+(the\s+)?$", sentence[: s.start]) for s in new_names)

@@ -26,7 +26,7 @@ def chunk_document(chunk: Chunk, score: float, rank: int) -> Document:
 
 
 class DenseRetriever(BaseRetriever):
-    """Nearest chunks by cosine similarity in Chroma (relevance = 1 - cosine distance)."""
+    """Nearest chunks by cosine similarity in Chroma."""
 
     model_config = ConfigDict(arbitrary_types_allowed=True)
     index: Index
@@ -34,8 +34,13 @@ class DenseRetriever(BaseRetriever):
 
     def _get_relevant_documents(self, query: str, *, run_manager: CallbackManagerForRetrieverRun) -> list[Document]:
         by_id = {c.chunk_id: c for c in self.index.chunks}
-        hits = self.index.store.similarity_search_with_relevance_scores(query, k=self.k, filter={"kind": "chunk"})
-        return [chunk_document(by_id[d.metadata["chunk_id"]], float(s), r) for r, (d, s) in enumerate(hits, 1) if d.metadata.get("chunk_id") in by_id]
+        hits = self.index.store.similarity_search_with_score(query, k=self.k, filter={"kind": "chunk"})
+        # Chroma returns cosine distances; report cosine similarity (can be slightly negative).
+        return [
+            chunk_document(by_id[d.metadata["chunk_id"]], 1.0 - float(distance), r)
+            for r, (d, distance) in enumerate(hits, 1)
+            if d.metadata.get("chunk_id") in by_id
+        ]
 
 
 class BM25Retriever(BaseRetriever):

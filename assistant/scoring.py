@@ -20,6 +20,7 @@ from .question import Question, QuestionAnalyser
 
 TYPE_BONUS = 0.08  # lifts sentences holding the asked-for kind of value above near-ties
 CARRIED_WEIGHT = 0.5  # terms borrowed from the previous turn count half
+FOLLOW_UP_OWN = 0.6  # share of a follow-up's dense score that comes from its own words
 
 
 @dataclass(frozen=True)
@@ -71,8 +72,12 @@ class SentenceScorer:
         unique = list({(s.doc_id, s.index): s for s in sentences}.values())
         if not unique:
             return []
-        query = self.embeddings.encode([question.query])[0]
-        dense = self.index.sentence_vectors(unique) @ query
+        vectors = self.index.sentence_vectors(unique)
+        dense = vectors @ self.embeddings.encode([question.query])[0]
+        if question.is_follow_up:
+            # The follow-up's own words say what is asked now; the carried turn only says about what.
+            own = vectors @ self.embeddings.encode([question.resolved])[0]
+            dense = FOLLOW_UP_OWN * own + (1 - FOLLOW_UP_OWN) * dense
         scored = []
         for s, d in zip(unique, dense):
             lex = self.lexical(question, s)

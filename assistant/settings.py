@@ -56,7 +56,8 @@ class Settings(BaseSettings):
     llm_timeout: float = Field(default=20.0, gt=0, description="Seconds before an LLM backend counts as unreachable.")
     llm_max_tokens: int = Field(default=256, ge=16, le=4096)
     llm_temperature: float = Field(default=0.0, ge=0.0, le=2.0)
-    refusal_threshold: float = Field(default=0.42, ge=0.0, le=1.0)
+    # Fitted by `assistant eval --calibrate` on evals/main.jsonl (sweep in evals/reports/calibration.json).
+    refusal_threshold: float = Field(default=0.24, ge=0.0, le=1.0)
     max_answer_sentences: int = Field(default=3, ge=1, le=10)
     max_question_chars: int = Field(default=2000, ge=10)
 

@@ -17,7 +17,7 @@ from langchain_core.documents import Document
 
 from ..corpus import Sentence
 from ..language import STOPWORDS, Quantity, Span, capitalized_spans, normalise, quantities, stem, tokens
-from ..question import Question, is_topical
+from ..question import Question, is_person_like, is_topical
 from ..scoring import ScoredSentence, SentenceScorer
 from .base import AnswerGenerator, Draft
 
@@ -25,13 +25,14 @@ NEARBY_FACTOR = 0.75  # evidence this close to the threshold is worth pointing a
 EXTRA_FACTOR = 0.8  # a further sentence must score this share of the best one to be quoted too
 EXTRA_FACTOR_MULTI = 0.6  # ... or this share when the question asks several things
 TYPED_FACTOR = 0.85  # the sentence holding the asked-for value must be nearly as relevant as the best one,
+MIN_NAME_OVERLAP = 2  # a replacement name must share this much context (or words) with the wrong one
+UNIT_MATCH = 0.5  # credit for a number of the same unit (year, n-fold) as the wrong one
 ANCHOR_MAX_DF = 1  # ... or share a word with the question that no other sentence uses
 _WEEKDAYS_MONTHS = re.compile(
     r"^(monday|tuesday|wednesday|thursday|friday|saturday|sunday|january|february|march|april|may|june|july|"
     r"august|september|october|november|december)$",
     re.IGNORECASE,
 )
-_TITLES = re.compile(r"\b(President|Prime Minister|Minister|King|Chairman|Secretary|Ambassador|Mr|Ms|Dr)\b")
 _CLAUSE = re.compile(r",\s+(?:and\s+)?|;\s+|\s+and\s+(?=[a-z-]+\s+(?:has|have|had|was|were|is|are)\b)")
 
 
@@ -42,11 +43,24 @@ class Correction:
     evidence: ScoredSentence
 
 
+def _overlap(wanted: set[str], found: set[str]) -> int:
+    """Shared stems, allowing different endings of one word ("attendees"/"attended")."""
+    return sum(1 for w in wanted if any(w == f or (len(w) >= 5 and len(f) >= 5 and w[:5] == f[:5]) for f in found))
+
+
 def _context(text: str, start: int, end: int, width: int = 6) -> set[str]:
     """Content stems within ``width`` words either side of text[start:end]."""
-    before = [w for w in re.findall(r"[a-z0-9]+", text[:start].lower()) if w not in STOPWORDS][-width:]
-    after = [w for w in re.findall(r"[a-z0-9]+", text[end:].lower()) if w not in STOPWORDS][:width]
+    before = [w for w in re.findall(r"[a-z0-9]+", text[:start].lower()) if w not in STOPWORDS and not quantities(w)][-width:]
+    after = [w for w in re.findall(r"[a-z0-9]+", text[end:].lower()) if w not in STOPWORDS and not quantities(w)][:width]
     return {stem(w) for w in before + after}
+
+
+def _is_premise(text: str, q: Quantity) -> bool:
+    """Whether a number in a question asserts something: not "one" (a pronoun), not a number that is
+    part of the wh-phrase ("what three qualities"), not part of a compound ("net-zero")."""
+    if q.surface.lower() == "one" or text[max(0, q.start - 1) : q.start] == "-":
+        return False
+    return _word_before(text, q.start) not in ("what", "which")
 
 
 def _word_before(text: str, pos: int) -> str:
@@ -89,8 +103,7 @@ class ExtractiveGenerator(AnswerGenerator):
     def _unsupported(self, question: Question) -> list[Span | Quantity]:
         """Names and numbers the question presumes that appear nowhere in the article."""
         names = [n for n in question.names if not self.analyser.known_name(n.text)]
-        # "one" is usually a pronoun ("behind one other"), not a presumed count.
-        numbers = [q for q in question.numbers if not self.analyser.known_number(q) and q.surface.lower() != "one"]
+        numbers = [q for q in question.numbers if not self.analyser.known_number(q) and _is_premise(question.resolved, q)]
         return [*names, *numbers]
 
     def _anchored(self, question: Question, scored: ScoredSentence) -> bool:
@@ -126,10 +139,15 @@ class ExtractiveGenerator(AnswerGenerator):
             for surface, start, end, bonus in self._candidates(wrong, text):
                 if normalise(surface) in normalise(question.resolved):
                     continue
-                overlap = len(wanted & _context(text, start, end)) + bonus
+                overlap = _overlap(wanted, _context(text, start, end)) + bonus
                 if _word_before(question.resolved, wrong.start) == _word_before(text, start):
                     overlap += 1  # "held in Phnom Penh" / "summit in Seoul": the same slot
-                if overlap <= 0:
+                if isinstance(wrong, Quantity):
+                    # A year or an n-fold in the best evidence is the likely subject even without shared words.
+                    overlap += UNIT_MATCH if wrong.unit else 0.0
+                    if overlap <= 0:
+                        continue
+                elif overlap < MIN_NAME_OVERLAP:
                     continue
                 value = overlap + evidence.support
                 if best is None or value > best[0]:
@@ -149,13 +167,14 @@ class ExtractiveGenerator(AnswerGenerator):
         def clause_score(pos: int) -> float:
             return max(float(c) for (a, b), c in zip(clauses, closeness) if a <= pos < b or (pos == len(text) and b == len(text)))
 
-        asked = {normalise(n.text) for n in question.names}
-        if question.answer_type in ("number", "year"):
+        asked = {normalise(n.text) for n in question.names} | {normalise(n) for n in question.context_names}
+        if question.answer_type in ("number", "year", "fold"):
             asked_keys = {q.key for q in question.numbers}
+            wanted_unit = {"year": "year", "fold": "fold"}.get(question.answer_type)
             found = [
                 q
                 for q in quantities(text)
-                if q.key not in asked_keys and (q.unit == "year") == (question.answer_type == "year") and q.unit != "ord"
+                if q.key not in asked_keys and q.unit != "ord" and (q.unit == wanted_unit if wanted_unit else q.unit != "year")
             ]
             if not found:
                 return ""
@@ -179,7 +198,7 @@ class ExtractiveGenerator(AnswerGenerator):
                 and not is_topical(s.text, self.analyser.topic_words)
             ]
             if question.answer_type == "person":
-                spans = [s for s in spans if _TITLES.search(s.text)] or spans
+                spans = [s for s in spans if is_person_like(s.text)]
             if spans:
                 return f"{max(spans, key=lambda s: clause_score(s.start)).text.removesuffix('’s')}."
         return ""

@@ -1,0 +1,62 @@
+"""The default extractive backend on the real pipeline: grounded answers, refusals, corrections."""
+
+import pytest
+
+
+def test_number_answer_is_direct_then_quoted_with_citation(bot):
+    answer = bot.ask("How much has trade grown since 1997?")
+    assert answer.kind == "answer" and answer.text.startswith("Twentyfold.")
+    assert "[1]" in answer.text
+    cite = answer.citations[0]
+    assert cite.paragraph == 5 and "twentyfold" in cite.text
+    assert bot.corpus.documents[0].text[cite.start : cite.end] == cite.text
+
+
+def test_exact_date_is_refused_plainly(bot):
+    answer = bot.ask("What is the exact date of the summit?")
+    assert answer.refused and answer.text.startswith("The article does not say")
+
+
+@pytest.mark.parametrize(
+    ("question", "right", "wrong"),
+    [
+        ("Why was the summit held in Phnom Penh?", "Seoul", "Phnom Penh"),
+        ("Why did trade grow thirtyfold?", "twentyfold", "thirtyfold"),
+        ("Why were relations reestablished in 2005?", "1997", "2005"),
+        ("What did Yoon discuss with Hun Sen?", "Hun Manet", "Hun Sen"),
+    ],
+)
+def test_false_premises_are_corrected(bot, question, right, wrong):
+    answer = bot.ask(question)
+    assert answer.kind == "correction"
+    assert f"it says {right}, not {wrong}" in answer.text
+    assert answer.citations
+
+
+def test_off_topic_question_is_refused_without_quoting(bot):
+    answer = bot.ask("Who won the 2022 World Cup?")
+    assert answer.refused and not answer.citations
+
+
+def test_who_question_names_the_person(bot):
+    answer = bot.ask("Who did Yoon Suk Yeol meet in Seoul?")
+    assert "Hun Manet" in answer.text.split("“")[0]
+    assert answer.citations[0].paragraph == 1
+
+
+def test_multi_part_question_cites_each_part(bot):
+    answer = bot.ask("When were relations reestablished, and how much has trade volume grown since then?")
+    assert "1997" in answer.text and "twentyfold" in answer.text
+    assert len(answer.citations) >= 2
+
+
+def test_names_not_given_in_the_article_are_refused(bot):
+    assert bot.ask("What are the names of the six documents?").refused
+    assert bot.ask("Who hosted the Korea-Cambodia Business Forum?").refused
+
+
+def test_stream_yields_growing_text_then_the_answer(bot):
+    parts = list(bot.stream("How many people attended the business forum?"))
+    texts, final = parts[:-1], parts[-1]
+    assert len(texts) >= 2 and all(b.startswith(a) for a, b in zip(texts, texts[1:]))
+    assert texts[-1] == final.text and "250" in final.text

@@ -1,0 +1,87 @@
+import pytest
+
+from assistant import IndexUnavailable, Settings
+from assistant import index as index_module
+from assistant.corpus import load_corpus
+from assistant.index import open_index
+
+
+@pytest.fixture
+def settings(tmp_path, corpus_copy) -> Settings:
+    return Settings(data_dir=tmp_path / "data", corpus_dir=corpus_copy)
+
+
+def _collections(ix) -> list[str]:
+    return sorted(c.name for c in ix.store._client.list_collections())
+
+
+def test_build_then_reuse(bot, settings):
+    corpus = load_corpus(settings.corpus_dir)
+    first = open_index(corpus, bot.embeddings, settings)
+    assert first.built and first.store._collection.count() == first.chunk_count + len(corpus.sentences)
+    again = open_index(corpus, bot.embeddings, settings)
+    assert not again.built and again.collection_name == first.collection_name
+
+
+def test_changed_corpus_builds_a_new_collection_and_drops_the_old(bot, settings):
+    first = open_index(load_corpus(settings.corpus_dir), bot.embeddings, settings)
+    (settings.corpus_dir / "extra.md").write_text("The delegation also visited Busan. It toured the port.")
+    second = open_index(load_corpus(settings.corpus_dir), bot.embeddings, settings)
+    assert second.built and second.collection_name != first.collection_name
+    assert _collections(second) == [second.collection_name]
+
+
+def test_crash_mid_build_leaves_the_previous_index_in_use(bot, settings, monkeypatch):
+    first = open_index(load_corpus(settings.corpus_dir), bot.embeddings, settings)
+    (settings.corpus_dir / "extra.md").write_text("A new article arrives. It is long enough.")
+    calls = {"n": 0}
+    real_encode = bot.embeddings.encode
+
+    def failing_encode(texts, **kw):
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise RuntimeError("power cut")
+        return real_encode(texts, **kw)
+
+    monkeypatch.setattr(index_module, "BATCH", 8)
+    monkeypatch.setattr(bot.embeddings, "encode", failing_encode)
+    with pytest.raises(Exception, match="power cut"):
+        open_index(load_corpus(settings.corpus_dir), bot.embeddings, settings)
+    monkeypatch.undo()
+    # No half-built collection is left behind, and the old complete one is still there and reusable.
+    assert _collections(first) == [first.collection_name]
+    (settings.corpus_dir / "extra.md").unlink()
+    assert not open_index(load_corpus(settings.corpus_dir), bot.embeddings, settings).built
+
+
+def test_corrupted_index_directory_is_moved_aside_and_rebuilt(bot, settings):
+    corpus = load_corpus(settings.corpus_dir)
+    open_index(corpus, bot.embeddings, settings)
+    index_module._forget_clients()
+    for f in settings.index_dir.rglob("*.sqlite3"):
+        f.write_bytes(b"this is not a database" * 100)
+    rebuilt = open_index(corpus, bot.embeddings, settings)
+    assert rebuilt.built and any("moved to" in n for n in rebuilt.notes)
+    assert list(settings.data_dir.glob("chroma.corrupt-*")), "the damaged store is kept for inspection"
+    assert rebuilt.store.similarity_search("trade", k=1)
+
+
+def test_unreachable_chroma_server_fails_fast_with_a_clear_message(bot, settings):
+    server = settings.with_overrides(chroma_mode="server", chroma_port=9, chroma_timeout=1.0)
+    with pytest.raises(IndexUnavailable, match="cannot reach the Chroma server at http://127.0.0.1:9"):
+        open_index(load_corpus(settings.corpus_dir), bot.embeddings, server)
+
+
+def test_data_dir_that_is_a_file_is_a_clear_error(bot, tmp_path, corpus_copy):
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    with pytest.raises(IndexUnavailable, match="cannot use the data directory"):
+        open_index(load_corpus(corpus_copy), bot.embeddings, Settings(data_dir=blocker, corpus_dir=corpus_copy))
+
+
+def test_sentence_vectors_come_from_the_store(bot):
+    sentences = bot.corpus.sentences[:3]
+    vectors = bot.index.sentence_vectors(sentences)
+    direct = bot.embeddings.encode([s.text for s in sentences])
+    assert vectors.shape == (3, 384)
+    assert abs(float((vectors * direct).sum(axis=1).min()) - 1.0) < 1e-3

@@ -1,0 +1,51 @@
+import pytest
+
+from assistant.retrieval import BM25Retriever, DenseRetriever, HybridRetriever, SentenceWindowRetriever
+
+
+def _paragraphs(docs):
+    return [d.metadata["paragraph"] for d in docs]
+
+
+@pytest.mark.parametrize("cls", [DenseRetriever, BM25Retriever])
+def test_single_retrievers_rank_the_trade_paragraph_first(bot, cls):
+    docs = cls(index=bot.index, k=5).invoke("How much has trade volume increased since 1997?")
+    assert _paragraphs(docs)[0] == 5
+    assert [d.metadata["rank"] for d in docs] == list(range(1, len(docs) + 1))
+    scores = [d.metadata["score"] for d in docs]
+    assert scores == sorted(scores, reverse=True)
+
+
+def test_bm25_matches_number_forms_and_ignores_unknown_words(bot):
+    bm25 = BM25Retriever(index=bot.index, k=3)
+    assert _paragraphs(bm25.invoke("20-fold"))[0] == 5  # "twentyfold" in the text
+    assert bm25.invoke("zzzz qqqq") == []
+
+
+def test_hybrid_fuses_by_reciprocal_rank(bot):
+    dense, bm25 = DenseRetriever(index=bot.index, k=5), BM25Retriever(index=bot.index, k=5)
+    hybrid = HybridRetriever(retrievers=[dense, bm25], c=60, k=5)
+    query = "demining project"
+    fused = hybrid.invoke(query)
+    expected = {}
+    for r in (dense, bm25):
+        for d in r.invoke(query):
+            expected[d.id] = expected.get(d.id, 0) + 1 / (60 + d.metadata["rank"])
+    assert [d.id for d in fused] == sorted(expected, key=expected.get, reverse=True)[:5]
+    assert fused[0].metadata["score"] == pytest.approx(max(expected.values()))
+
+
+def test_sentence_window_puts_the_short_fact_first_with_its_neighbours(bot):
+    windows = SentenceWindowRetriever(base=bot.retriever, scorer=bot.scorer, k=3, window=1)
+    docs = windows.invoke("How many multicultural families are linked to the two countries?")
+    top = docs[0]
+    assert "10,000 multicultural families" in top.page_content
+    assert top.metadata["paragraph"] == 6
+    # The window is the sentence plus its neighbour in the same paragraph.
+    assert top.metadata["sentence_end"] - top.metadata["sentence_start"] == 2
+
+
+def test_assistant_retrieve_returns_k_scored_passages(bot):
+    docs = bot.retrieve("Who praised Cambodia for adhering to UN sanctions?", k=2)
+    assert len(docs) == 2 and "Kim Tae-hyo" in docs[0].page_content
+    assert all("score" in d.metadata for d in docs)
