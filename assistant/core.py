@@ -32,10 +32,18 @@ def shared_embeddings() -> MiniLMEmbeddings:
     return MiniLMEmbeddings()
 
 
+def _too_long(length: int, max_chars: int) -> QuestionError:
+    return QuestionError(
+        f"That message is {length:,} characters long; questions are limited to {max_chars:,}. Please ask something shorter."
+    )
+
+
 def clean_question(text: object, max_chars: int) -> str:
     """Normalise user text or raise ``QuestionError`` with a message fit for the chat window."""
     if not isinstance(text, str):
         raise QuestionError("Please type your question as text.")
+    if len(text) > 4 * max_chars:  # refuse pasted megabytes before walking them character by character
+        raise _too_long(len(text), max_chars)
     # Lone surrogates and control characters cannot be encoded or embedded; drop them.
     text = text.encode("utf-8", "replace").decode("utf-8")
     text = "".join(ch if ch.isprintable() or ch in "\n\t" else " " for ch in text)
@@ -43,10 +51,7 @@ def clean_question(text: object, max_chars: int) -> str:
     if not text:
         raise QuestionError("Please type a question about the South Korea–Cambodia summit.")
     if len(text) > max_chars:
-        raise QuestionError(
-            f"That message is {len(text):,} characters long; questions are limited to {max_chars:,}. "
-            "Please ask something shorter."
-        )
+        raise _too_long(len(text), max_chars)
     return text
 
 

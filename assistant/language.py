@@ -166,3 +166,22 @@ def normalise(text: str) -> str:
 
 def has_month(text: str) -> bool:
     return any(re.search(rf"\b{m}\b", text.lower()) for m in _MONTHS) or bool(re.search(r"\b\d{1,2}/\d{1,2}\b", text))
+
+
+# Clause boundaries: commas/semicolons, and "and" before a new subject+verb ("..., and South Korea has").
+_CLAUSE = re.compile(r",\s+(?:and\s+)?|;\s+|\s+and\s+(?=[a-z-]+\s+(?:has|have|had|was|were|is|are)\b)")
+
+
+def clauses(text: str) -> list[tuple[int, int]]:
+    """Character spans of the clauses of a sentence."""
+    bounds = [0] + [m.end() for m in _CLAUSE.finditer(text)] + [len(text)]
+    return [(a, b) for a, b in zip(bounds, bounds[1:]) if text[a:b].strip()]
+
+
+def prefix(term: str) -> str:
+    """A stem's first five letters: lets "economi" (economy) meet "econom" (economically)."""
+    return term[:5] if len(term) >= 5 and not term.startswith("#") else term
+
+
+def matches(term: str, have: set[str], have_prefixes: set[str]) -> bool:
+    return term in have or (len(term) >= 5 and prefix(term) in have_prefixes)

@@ -63,10 +63,21 @@ def answer_type(text: str) -> str:
     return "other"
 
 
+def message_text(content: object) -> str:
+    """Plain text of a chat message's content: a string, or Gradio 6's list of {"type": "text"} parts."""
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        return " ".join(p.get("text", "") if isinstance(p, dict) else str(p) for p in content if isinstance(p, (dict, str)))
+    return ""
+
+
 def _previous_question(history: list[dict]) -> str:
     for message in reversed(history or []):
-        if message.get("role") == "user" and isinstance(message.get("content"), str) and message["content"].strip():
-            return message["content"].strip()
+        if isinstance(message, dict) and message.get("role") == "user":
+            text = message_text(message.get("content")).strip()
+            if text:
+                return text
     return ""
 
 

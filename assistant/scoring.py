@@ -15,11 +15,13 @@ import numpy as np
 from .corpus import Sentence
 from .embeddings import MiniLMEmbeddings
 from .index import Index
-from .language import tokens
+from .language import clauses, matches, prefix, tokens
 from .question import Question, QuestionAnalyser
 
 TYPE_BONUS = 0.08  # lifts sentences holding the asked-for kind of value above near-ties
 CARRIED_WEIGHT = 0.5  # terms borrowed from the previous turn count half
+CLAUSE_DISCOUNT = 0.9  # a clause match counts slightly less than a whole-sentence match
+CLAUSE_MIN_WORDS = 4  # shorter fragments ("and joint drills") match too much by accident
 FOLLOW_UP_OWN = 0.6  # share of a follow-up's dense score that comes from its own words
 
 
@@ -43,6 +45,7 @@ class SentenceScorer:
         self.dense_weight = dense_weight
         self.analyser = QuestionAnalyser(index.corpus)
         self._tokens = {(s.doc_id, s.index): set(tokens(s.text)) for s in index.corpus.sentences}
+        self._prefixes = {key: {prefix(t) for t in toks} for key, toks in self._tokens.items()}
         df = Counter(t for toks in self._tokens.values() for t in toks)
         n = max(len(self._tokens), 1)
         self._df = df
@@ -57,11 +60,28 @@ class SentenceScorer:
         return self._idf.get(term, self._default_idf)
 
     def lexical(self, question: Question, sentence: Sentence) -> float:
-        have = self._tokens.get((sentence.doc_id, sentence.index)) or set(tokens(sentence.text))
+        key = (sentence.doc_id, sentence.index)
+        have = self._tokens.get(key) or set(tokens(sentence.text))
+        prefixes = self._prefixes.get(key) or {prefix(t) for t in have}
         own = set(question.own_terms)
         weights = {t: self.idf(t) * (1.0 if t in own else CARRIED_WEIGHT) for t in set(question.terms)}
         total = sum(weights.values())
-        return sum(w for t, w in weights.items() if t in have) / total if total else 0.0
+        return sum(w for t, w in weights.items() if matches(t, have, prefixes)) / total if total else 0.0
+
+    def clause_similarity(self, query_vector: np.ndarray, sentences: list[Sentence]) -> np.ndarray:
+        """Best clause-level cosine per sentence: a long sentence that answers in one clause ("during a
+        summit in Seoul on Thursday") should not be diluted by its other clauses."""
+        texts, owner = [], []
+        for i, s in enumerate(sentences):
+            for a, b in clauses(s.text):
+                if len(s.text[a:b].split()) >= CLAUSE_MIN_WORDS:
+                    texts.append(s.text[a:b])
+                    owner.append(i)
+        best = np.full(len(sentences), -1.0, dtype=np.float32)
+        if texts:
+            for i, sim in zip(owner, self.embeddings.encode(texts) @ query_vector):
+                best[i] = max(best[i], float(sim))
+        return best
 
     def dense(self, question: Question, texts: list[str]) -> np.ndarray:
         """Cosine similarity of the question to arbitrary texts (clauses, answer sentences)."""
@@ -73,7 +93,8 @@ class SentenceScorer:
         if not unique:
             return []
         vectors = self.index.sentence_vectors(unique)
-        dense = vectors @ self.embeddings.encode([question.query])[0]
+        query_vector = self.embeddings.encode([question.query])[0]
+        dense = np.maximum(vectors @ query_vector, CLAUSE_DISCOUNT * self.clause_similarity(query_vector, unique))
         if question.is_follow_up:
             # The follow-up's own words say what is asked now; the carried turn only says about what.
             own = vectors @ self.embeddings.encode([question.resolved])[0]

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from langchain_core.documents import Document
 
 from ..corpus import Sentence
-from ..language import STOPWORDS, Quantity, Span, capitalized_spans, normalise, quantities, stem, tokens
+from ..language import STOPWORDS, Quantity, Span, capitalized_spans, clauses, matches, normalise, prefix, quantities, stem, tokens
 from ..question import Question, is_person_like, is_topical
 from ..scoring import ScoredSentence, SentenceScorer
 from .base import AnswerGenerator, Draft
@@ -33,7 +33,6 @@ _WEEKDAYS_MONTHS = re.compile(
     r"august|september|october|november|december)$",
     re.IGNORECASE,
 )
-_CLAUSE = re.compile(r",\s+(?:and\s+)?|;\s+|\s+and\s+(?=[a-z-]+\s+(?:has|have|had|was|were|is|are)\b)")
 
 
 @dataclass(frozen=True)
@@ -109,7 +108,7 @@ class ExtractiveGenerator(AnswerGenerator):
     def _anchored(self, question: Question, scored: ScoredSentence) -> bool:
         """Whether the sentence shares a rare (specific) word with the question, e.g. "reestablished"."""
         have = set(tokens(scored.sentence.text))
-        return any(t in have and self.scorer.document_frequency(t) <= ANCHOR_MAX_DF for t in question.own_terms)
+        return any(t in have and self.scorer.document_frequency(t) <= ANCHOR_MAX_DF for t in question.terms)
 
     def _candidates(self, wrong: Span | Quantity, text: str) -> list[tuple[str, int, int, float]]:
         """Values in ``text`` of the same shape as ``wrong``: (surface, start, end, shared-word bonus)."""
@@ -160,12 +159,11 @@ class ExtractiveGenerator(AnswerGenerator):
         The sentence is cut into clauses and the value is taken from the clause closest in meaning to the
         question, so "How much has trade grown?" picks "twentyfold" (trade) over "150-fold" (exchanges)."""
         text = top.sentence.text
-        bounds = [0] + [m.end() for m in _CLAUSE.finditer(text)] + [len(text)]
-        clauses = [(bounds[i], bounds[i + 1]) for i in range(len(bounds) - 1)]
-        closeness = self.scorer.dense(question, [text[a:b] for a, b in clauses])
+        parts = clauses(text)
+        closeness = self.scorer.dense(question, [text[a:b] for a, b in parts])
 
         def clause_score(pos: int) -> float:
-            return max(float(c) for (a, b), c in zip(clauses, closeness) if a <= pos < b or (pos == len(text) and b == len(text)))
+            return max((float(c) for (a, b), c in zip(parts, closeness) if a <= pos < b), default=0.0)
 
         asked = {normalise(n.text) for n in question.names} | {normalise(n) for n in question.context_names}
         if question.answer_type in ("number", "year", "fold"):
@@ -238,7 +236,8 @@ class ExtractiveGenerator(AnswerGenerator):
             for s in scored
             if s.typed and (s.support >= best.support * TYPED_FACTOR or self._anchored(question, s) or not best_is_specific)
         ]
-        if not typed or typed[0].support < self.threshold:
+        # Holding the asked-for kind of value is evidence too: typed questions compare the type-boosted score.
+        if not typed or typed[0].rank_score < self.threshold:
             focus = indirect(question.text)
             what = f"The article does not say {focus}." if focus else "The article does not say."
             return self._refusal(question, what, sorted(scored, key=lambda s: s.support, reverse=True))
@@ -246,13 +245,17 @@ class ExtractiveGenerator(AnswerGenerator):
         top = typed[0]
         cited = [top]
         covered = set(tokens(top.sentence.text))
+        own = set(question.own_terms)
         factor = EXTRA_FACTOR_MULTI if question.is_multi_part or " and " in question.text else EXTRA_FACTOR
         for candidate in scored:
             if len(cited) >= self.max_sentences:
                 break
             if candidate in cited or candidate.support < max(self.threshold, top.support * factor):
                 continue
-            new_terms = set(question.own_terms) & set(tokens(candidate.sentence.text)) - covered
+            have = set(tokens(candidate.sentence.text))
+            new_terms = {t for t in own if matches(t, have, {prefix(h) for h in have})} - {
+                t for t in own if matches(t, covered, {prefix(c) for c in covered})
+            }
             if new_terms:
                 cited.append(candidate)
                 covered |= set(tokens(candidate.sentence.text))
