@@ -9,18 +9,19 @@ from .corpus import Corpus
 from .language import Quantity, Span, capitalized_spans, has_month, normalise, proper_words, quantities, tokens
 
 # Expected answer types, checked in order; the first pattern that matches wins.
+_LEAD = r"^\W*(?:(?:and|but|so|then|also|ok|okay)\W+)?"  # "And who organised it?" is still a who-question
 _TYPES: list[tuple[str, re.Pattern]] = [
     ("money", re.compile(r"\b(how much money|dollars?|usd|\$|won\b|budget|cost|costs|price|worth|funding|monetary value|value of the)\b")),
     ("date", re.compile(r"\b(exact date|what date|which date|on what date|calendar date|date of|day and month|precise date)\b")),
-    ("names", re.compile(r"\b(names? of|what (are|were) (the )?(documents|agreements|titles)( called)?|titles? of|what is the name|called)\b")),
+    ("names", re.compile(r"\b(names? of|what (are|were) (the )?(documents|agreements|titles)( called)?|titles?|what is the name|called)\b")),
     ("year", re.compile(r"\b(what|which) year\b|\bin what year\b|\bby when\b")),
     ("fold", re.compile(r"\bby what factor\b|\bhow many times\b|\bhow many-fold\b|\bmultipl(y|ied)\b|\b\w+-fold\b.*\?$")),
     ("number", re.compile(r"\bhow many\b|\bhow much\b|\bwhat (number|percentage|share|proportion|factor)\b|\bby (what|how much) (factor|multiple)\b|\bhow (large|big|fast)\b|\bnumber of\b|\bhow long\b")),
-    ("person", re.compile(r"^\W*(who|whom)\b|\bwhich (leader|official|president|minister|person|people)\b|\bwhose\b")),
-    ("place", re.compile(r"^\W*where\b(?!\s+(does|do|did)\s+[\w\s]{1,30}\b(rank|stand)\b)|\bin (what|which) (city|country|place|capital)\b|\bwhat (city|country|venue|location|capital)\b")),
+    ("person", re.compile(_LEAD + r"(who|whom)\b|\bwhich (leader|official|president|minister|person|people)\b|\bwhose\b")),
+    ("place", re.compile(_LEAD + r"where\b(?!\s+(does|do|did)\s+[\w\s]{1,30}\b(rank|stand)\b)|\bin (what|which) (city|country|place|capital)\b|\bwhat (city|country|venue|location|capital)\b")),
     ("day", re.compile(r"\b(what|which) day\b|\bday of the week\b|\bweekday\b")),
-    ("time", re.compile(r"^\W*when\b|\bwhat time\b")),
-    ("reason", re.compile(r"^\W*why\b")),
+    ("time", re.compile(_LEAD + r"when\b|\bwhat time\b")),
+    ("reason", re.compile(_LEAD + r"why\b")),
 ]
 _WH = re.compile(r"\b(what|which|who|whom|when|where|why|how)\b", re.IGNORECASE)
 _FOLLOW_UP = re.compile(
@@ -72,13 +73,22 @@ def message_text(content: object) -> str:
     return ""
 
 
-def _previous_question(history: list[dict]) -> str:
+def _needs_context(text: str) -> bool:
+    return bool(_FOLLOW_UP.search(text)) or len(tokens(text)) <= 3
+
+
+def _previous_question(history: list[dict], depth: int = 3) -> str:
+    """The last user question, plus the ones before it while they were follow-ups themselves
+    ("How many attended it?" → "And who organized it?" both lean on the forum question)."""
+    found: list[str] = []
     for message in reversed(history or []):
         if isinstance(message, dict) and message.get("role") == "user":
             text = message_text(message.get("content")).strip()
             if text:
-                return text
-    return ""
+                found.append(text)
+                if len(found) >= depth or not _needs_context(text):
+                    break
+    return " ".join(found)
 
 
 def resolve_aliases(text: str, aliases: dict[str, str]) -> str:
@@ -104,7 +114,7 @@ def analyse(
     own = tokens(resolved)
     previous = resolve_aliases(_previous_question(history or []), aliases or {})
     query, carried = resolved, ()
-    if previous and (_FOLLOW_UP.search(text) or len(own) <= 3):
+    if previous and _needs_context(text):
         query = f"{resolved} {previous}"
         carried = tuple(s.text for s in capitalized_spans(previous, proper))
     kind = "other" if is_multi_part(text) else answer_type(text)  # each part has its own type
@@ -140,7 +150,7 @@ def is_topical(name: str, topic_words: frozenset[str]) -> bool:
 
 
 def satisfies(
-    answer_type: str, sentence: str, question: Question, topic_names: frozenset[str] = frozenset(), proper: frozenset[str] = frozenset()
+    answer_type: str, sentence: str, question: Question, topic_words: frozenset[str] = frozenset(), proper: frozenset[str] = frozenset()
 ) -> bool:
     """Whether ``sentence`` holds the kind of value the question asks for (a number for "how many" …)."""
     if answer_type in ("other", "reason"):
@@ -154,7 +164,7 @@ def satisfies(
         return has_month(sentence)
     if answer_type == "names":
         # A title is a multi-word name that is not just the article's topic ("South Korea").
-        specific = [s for s in new_names if len(s.text.split()) >= 2 and not is_topical(s.text, topic_names)]
+        specific = [s for s in new_names if len(s.text.split()) >= 2 and not is_topical(s.text, topic_words)]
         return bool(specific) or "“" in sentence
     if answer_type == "year":
         return any(q.unit == "year" for q in nums) or bool(re.search(r"\b(this|next|last) year\b", sentence))
@@ -164,6 +174,7 @@ def satisfies(
         # Ordinals answer "what rank" questions, not "how many".
         ranked = re.search(r"\b(rank|largest|biggest|place|position)\b", question.text, re.IGNORECASE)
         return any(q.unit != "ord" or ranked for q in nums)
+    new_names = [s for s in new_names if not is_topical(s.text, topic_words)]
     if answer_type == "person":
         return any(is_person_like(s.text) for s in new_names)
     if answer_type == "place":

@@ -19,10 +19,10 @@ from .language import clauses, matches, prefix, tokens
 from .question import Question, QuestionAnalyser
 
 TYPE_BONUS = 0.08  # lifts sentences holding the asked-for kind of value above near-ties
-CARRIED_WEIGHT = 0.5  # terms borrowed from the previous turn count half
+CARRIED_WEIGHT = 0.25  # terms borrowed from earlier turns count a quarter
 CLAUSE_DISCOUNT = 0.9  # a clause match counts slightly less than a whole-sentence match
 CLAUSE_MIN_WORDS = 4  # shorter fragments ("and joint drills") match too much by accident
-FOLLOW_UP_OWN = 0.6  # share of a follow-up's dense score that comes from its own words
+FOLLOW_UP_OWN = 0.75  # share of a follow-up's dense score that comes from its own words
 
 
 @dataclass(frozen=True)

@@ -57,7 +57,7 @@ class Settings(BaseSettings):
     llm_max_tokens: int = Field(default=256, ge=16, le=4096)
     llm_temperature: float = Field(default=0.0, ge=0.0, le=2.0)
     # Fitted by `assistant eval --calibrate` on evals/main.jsonl (sweep in evals/reports/calibration.json).
-    refusal_threshold: float = Field(default=0.30, ge=0.0, le=1.0)
+    refusal_threshold: float = Field(default=0.24, ge=0.0, le=1.0)
     max_answer_sentences: int = Field(default=3, ge=1, le=10)
     max_question_chars: int = Field(default=2000, ge=10)
 

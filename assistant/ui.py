@@ -4,7 +4,7 @@ Every string that reaches the browser from the user or the corpus is escaped her
 
 * the assistant's reply is Markdown whose text parts go through ``escape_markdown`` (HTML entities for
   ``& < > " '`` plus backslash escapes for Markdown syntax), and whose Sources block is HTML built from
-  ``html.escape``-d pieces;
+  ``escape_html``-d pieces (entities for both HTML and Markdown syntax);
 * the user's own message is shown through the same escaping (``Chatbot.postprocess`` is wrapped, and
   ``preprocess`` reverses it so the history handed back to Python is the text the user typed), so a typed
   ``<img onerror=…>`` or ``![x](http://…)`` is displayed as text and never loads;
@@ -54,6 +54,7 @@ HARD_LIMIT_FACTOR = 25
 
 # Everything after this marker in an assistant message is the HTML sources block (not part of the answer).
 SOURCES_MARKER = '<div class="summit-meta">'
+RESPOND_QUEUE = "summit-respond"  # the one concurrency group every answering event shares
 
 CSS = """
 .summit-meta { margin-top: 0.75em; font-size: 0.95em; }
@@ -66,12 +67,15 @@ CSS = """
   background: var(--background-fill-secondary); }
 .summit-sources > summary { cursor: pointer; font-weight: 600; }
 .summit-source { margin: 0.6em 0 0.2em 0; }
-.summit-source-head { font-size: 0.9em; color: var(--body-text-color-subdued); margin-bottom: 0.2em; }
-.summit-source-head strong { color: var(--body-text-color); }
+.summit-source-head { font-size: 0.9em; color: var(--body-text-color); margin-bottom: 0.2em; }
+.summit-source-head cite { color: var(--body-text-color-subdued); }
 .summit-source-text { margin: 0; padding: 0.1em 0 0.1em 0.7em; border-left: 3px solid var(--border-color-accent);
   line-height: 1.5; }
 .summit-source-text mark { background: #ffe66d; color: #1a1a1a; padding: 0 0.15em; border-radius: 0.2em; }
 .summit-source-text sup { font-weight: 600; }
+.examples .example { border: 1px solid var(--border-color-primary); border-radius: 0.6em;
+  background: var(--background-fill-secondary); }
+.examples .example:hover { border-color: var(--border-color-accent); }
 """
 
 # Images only from the page's own origin: a Markdown/HTML image that slipped through every escape could
@@ -96,6 +100,18 @@ def escape_markdown(text: str) -> str:
     # Block syntax that only counts at the start of a line: headings, list items, setext underlines.
     text = _LINE_START.sub(lambda m: m.group(1) + (m.group(2) + "\\" if m.group(2)[0].isdigit() else "\\" + m.group(2)), text)
     return html.escape(text, quote=True)
+
+
+_MD_ENTITIES = {ord(ch): f"&#{ord(ch)};" for ch in "\\`*_[]~|!$"}
+
+
+def escape_html(text: str) -> str:
+    """``text`` for an HTML text node inside a Markdown message: escaped, on one line, Markdown-inert.
+
+    Our HTML blocks hold no blank line, so Markdown leaves them alone; the numeric entities for Markdown's
+    syntax characters keep the text literal even if that ever stopped being true.
+    """
+    return html.escape(re.sub(r"\s+", " ", str(text)), quote=True).translate(_MD_ENTITIES)
 
 
 def unescape_markdown(text: str) -> str:
@@ -186,29 +202,29 @@ def _highlighted_paragraph(bot: Assistant, doc_id: str, paragraph: int, cited: l
     except (KeyError, IndexError, ValueError, AttributeError):
         log.warning("cannot place citations %s in %s paragraph %s", [c.marker for c in cited], doc_id, paragraph)
         return " ".join(
-            f"<mark>{html.escape(text)}</mark><sup>[{marker}]</sup>" for _, _, marker, text in spans
+            f"<mark>{escape_html(text)}</mark><sup>[{marker}]</sup>" for _, _, marker, text in spans
         )
     parts, pos = [], p_start
     for start, end, marker, _ in spans:
         if start < pos:  # two markers on the same sentence: tag it once more, highlight once
             parts.append(f"<sup>[{marker}]</sup>")
             continue
-        parts.append(html.escape(doc.text[pos:start]))
-        parts.append(f"<mark>{html.escape(doc.text[start:end])}</mark><sup>[{marker}]</sup>")
+        parts.append(escape_html(doc.text[pos:start]))
+        parts.append(f"<mark>{escape_html(doc.text[start:end])}</mark><sup>[{marker}]</sup>")
         pos = end
-    parts.append(html.escape(doc.text[pos:p_end]))
-    return " ".join("".join(parts).split())  # one line: a blank line would end the HTML block
+    parts.append(escape_html(doc.text[pos:p_end]))
+    return "".join(parts).strip()
 
 
 def render_sources(bot: Assistant, answer: Answer) -> str:
     """The HTML block under an answer: note line, then each cited paragraph with its sentence highlighted."""
     pieces = [SOURCES_MARKER]
     if answer.kind == "refusal":
-        pieces.append(f'<div class="summit-note summit-note-refusal">{html.escape(REFUSAL_NOTE)}</div>')
+        pieces.append(f'<div class="summit-note summit-note-refusal">{escape_html(REFUSAL_NOTE)}</div>')
     elif answer.kind == "correction":
-        pieces.append(f'<div class="summit-note summit-note-correction">{html.escape(CORRECTION_NOTE)}</div>')
+        pieces.append(f'<div class="summit-note summit-note-correction">{escape_html(CORRECTION_NOTE)}</div>')
     for note in answer.notes:
-        pieces.append(f'<div class="summit-notes">{html.escape(str(note))}</div>')
+        pieces.append(f'<div class="summit-notes">{escape_html(note)}</div>')
     if answer.citations:
         groups: dict[tuple[str, int], list[Citation]] = {}
         for citation in sorted(answer.citations, key=lambda c: c.marker):
@@ -217,10 +233,10 @@ def render_sources(bot: Assistant, answer: Answer) -> str:
         pieces.append(f'<details class="summit-sources" open><summary>{label}</summary>')
         for (doc_id, paragraph), cited in groups.items():
             markers = " ".join(f"[{c.marker}]" for c in cited)
-            title = html.escape(cited[0].title or doc_id)
+            title = escape_html(cited[0].title or doc_id)
             pieces.append(
                 f'<div class="summit-source"><div class="summit-source-head"><strong>{markers}</strong> '
-                f"Paragraph {int(paragraph)} · <cite>{title}</cite></div>"
+                f"<strong>Paragraph {int(paragraph)}</strong> · <cite>{title}</cite></div>"
                 f'<p class="summit-source-text">{_highlighted_paragraph(bot, doc_id, paragraph, cited)}</p></div>'
             )
         pieces.append("</details>")
@@ -273,13 +289,14 @@ class ChatPage:
         except QuestionError as error:
             yield escape_markdown(str(error))
         except Exception:
-            log.exception("answering %r failed", message if not isinstance(message, str) else message[:200])
+            log.exception("answering %s failed", repr(message)[:200])
             yield escape_markdown(ERROR_REPLY)
 
     def _store(self, reply: str, answer: Answer) -> None:
+        key = inspect.cleandoc(reply)  # what Chatbot.postprocess does to it, so the browser's copy matches
         with self._lock:
-            self._answers[inspect.cleandoc(reply)] = answer
-            self._answers.move_to_end(inspect.cleandoc(reply))
+            self._answers[key] = answer
+            self._answers.move_to_end(key)
             while len(self._answers) > self._remember:
                 self._answers.popitem(last=False)
 
@@ -377,9 +394,17 @@ class ChatPage:
         )
         with demo:
             chatbot.like(self.feedback, [chatbot], None, api_visibility="private")
+        # ChatInterface gives the /respond API and the page's own submit/example events separate queues, each
+        # allowed settings.concurrency at once; share one so the limit holds for the process.
+        for block_fn in demo.fns.values():
+            if block_fn.name in ("respond", "_submit_fn", "_examples_stream_fn"):
+                block_fn.concurrency_id = RESPOND_QUEUE
         demo.queue(default_concurrency_limit=self.bot.settings.concurrency)
         demo.summit_page = self  # type: ignore[attr-defined]  # tests and callers reach respond/feedback here
         return demo
+
+
+_FEEDBACK_LOCK = threading.Lock()
 
 
 def write_feedback(path: Path, record: dict) -> None:
@@ -388,9 +413,6 @@ def write_feedback(path: Path, record: dict) -> None:
     line = json.dumps(record, ensure_ascii=False) + "\n"
     with _FEEDBACK_LOCK, open(path, "a", encoding="utf-8") as handle:
         handle.write(line)
-
-
-_FEEDBACK_LOCK = threading.Lock()
 
 
 def build_app(bot: Assistant) -> gr.Blocks:
@@ -437,7 +459,7 @@ def launch(
         "theme": gr.themes.Soft(  # system fonts: the page fetches nothing from outside
             font=["ui-sans-serif", "system-ui", "sans-serif"], font_mono=["ui-monospace", "monospace"]
         ),
-        "footer_links": ["api"],
+        "footer_links": ["api", "settings"],
         "run_history": False,  # don't keep questions in the browser's storage
         "enable_monitoring": False,
         "mcp_server": False,

@@ -105,10 +105,10 @@ class ExtractiveGenerator(AnswerGenerator):
         numbers = [q for q in question.numbers if not self.analyser.known_number(q) and _is_premise(question.resolved, q)]
         return [*names, *numbers]
 
-    def _anchored(self, question: Question, scored: ScoredSentence) -> bool:
-        """Whether the sentence shares a rare (specific) word with the question, e.g. "reestablished"."""
+    def _anchored(self, terms: tuple[str, ...], scored: ScoredSentence) -> bool:
+        """Whether the sentence shares a rare (specific) word with ``terms``, e.g. "reestablished"."""
         have = set(tokens(scored.sentence.text))
-        return any(t in have and self.scorer.document_frequency(t) <= ANCHOR_MAX_DF for t in question.terms)
+        return any(t in have and self.scorer.document_frequency(t) <= ANCHOR_MAX_DF for t in terms)
 
     def _candidates(self, wrong: Span | Quantity, text: str) -> list[tuple[str, int, int, float]]:
         """Values in ``text`` of the same shape as ``wrong``: (surface, start, end, shared-word bonus)."""
@@ -230,14 +230,14 @@ class ExtractiveGenerator(AnswerGenerator):
         best = max(scored, key=lambda s: s.support)
         # When the most relevant sentence is *the* one about the subject (it alone shares a word with the
         # question) yet lacks the asked-for value, a weaker sentence that has some value is not the answer.
-        best_is_specific = self._anchored(question, best)
+        # The subject may come from an earlier turn ("who organised it?"); the value must answer this turn.
+        best_is_specific = self._anchored(question.terms, best)
         typed = [
             s
             for s in scored
-            if s.typed and (s.support >= best.support * TYPED_FACTOR or self._anchored(question, s) or not best_is_specific)
+            if s.typed and (s.support >= best.support * TYPED_FACTOR or self._anchored(question.own_terms, s) or not best_is_specific)
         ]
-        # Holding the asked-for kind of value is evidence too: typed questions compare the type-boosted score.
-        if not typed or typed[0].rank_score < self.threshold:
+        if not typed or typed[0].support < self.threshold:
             focus = indirect(question.text)
             what = f"The article does not say {focus}." if focus else "The article does not say."
             return self._refusal(question, what, sorted(scored, key=lambda s: s.support, reverse=True))

