@@ -72,12 +72,12 @@ class Assistant:
         self.corpus = load_corpus(self.settings.corpus_dir)
         self.embeddings = shared_embeddings()
         self.index: Index = open_index(self.corpus, self.embeddings, self.settings, rebuild=rebuild, progress=progress)
-        self.scorer = SentenceScorer(self.index, self.embeddings)
         self._build()
         self.startup_seconds = time.perf_counter() - started
 
     def _build(self) -> None:
         s = self.settings
+        self.scorer = SentenceScorer(self.index, self.embeddings, s.dense_weight)
         self.retriever = build_retriever(self.index, s)
         self.reranker = (
             SentenceWindowRetriever(base=self.retriever, scorer=self.scorer, k=s.k, window=s.window) if s.rerank else None

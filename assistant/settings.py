@@ -46,6 +46,7 @@ class Settings(BaseSettings):
     k: int = Field(default=4, ge=1, le=50, description="Passages handed to the generator.")
     candidates: int = Field(default=10, ge=1, le=200, description="Chunks each retriever proposes before fusion.")
     rrf_c: int = Field(default=60, ge=1, description="Reciprocal-rank-fusion constant.")
+    dense_weight: float = Field(default=0.6, ge=0.0, le=1.0, description="Dense share of the sentence score (rest: term coverage).")
     window: int = Field(default=1, ge=0, le=5, description="Neighbour sentences kept around a reranked sentence.")
 
     # Answering.

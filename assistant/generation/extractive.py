@@ -35,6 +35,10 @@ _WEEKDAYS_MONTHS = re.compile(
 )
 
 
+# "Cambodia's “Audacious Initiative”": an owner name, a possessive, then the owned name or word.
+_POSSESSIVE = re.compile(r"((?:[A-Z][\w-]*\s)*[A-Z][\w-]*)['’]s\s+[\"“]?((?:[A-Z][\w-]*\s?)+|\w+)")
+
+
 @dataclass(frozen=True)
 class Correction:
     wrong: str
@@ -153,6 +157,20 @@ class ExtractiveGenerator(AnswerGenerator):
                     best = (value, Correction(_surface(wrong), surface, evidence))
         return best[1] if best else None
 
+    def _swapped_owner(self, question: Question, scored: list[ScoredSentence]) -> Correction | None:
+        """ "South Korea endorsed Cambodia's initiative" when the article says "Cambodia endorsed South
+        Korea's": the same thing owned by another party the question names."""
+        asked = normalise(question.resolved)
+        for owner, thing in _POSSESSIVE.findall(question.resolved):
+            for evidence in scored[:3]:
+                if evidence.support < self.threshold:
+                    continue
+                for other, their_thing in _POSSESSIVE.findall(evidence.sentence.text):
+                    same_thing = normalise(their_thing).split()[0] == normalise(thing).split()[0]
+                    if same_thing and normalise(other) != normalise(owner) and normalise(other) in asked:
+                        return Correction(f"{owner}'s {thing}", f"{other}’s {their_thing}", evidence)
+        return None
+
     def _direct(self, question: Question, top: ScoredSentence) -> str:
         """A short first sentence naming the asked-for number, year or name, when one stands out.
 
@@ -206,6 +224,10 @@ class ExtractiveGenerator(AnswerGenerator):
     def _quote(cited: list[ScoredSentence]) -> str:
         return " ".join(f"“{c.sentence.text}” [{i}]" for i, c in enumerate(cited, 1))
 
+    def _corrected(self, fix: Correction) -> Draft:
+        text = f"That premise does not match the article: it says {fix.right.strip()}, not {fix.wrong.strip()}. {self._quote([fix.evidence])}"
+        return Draft(text, [(fix.evidence.sentence, fix.evidence.support)], "correction", fix.evidence.support)
+
     def _refusal(self, question: Question, what: str, scored: list[ScoredSentence]) -> Draft:
         nearby = [s for s in scored[:1] if s.support >= self.threshold * NEARBY_FACTOR]
         text = what
@@ -222,10 +244,13 @@ class ExtractiveGenerator(AnswerGenerator):
             for wrong in unsupported:
                 fix = self._correction(question, wrong, scored)
                 if fix and fix.evidence.support >= self.threshold * NEARBY_FACTOR:
-                    text = f"That premise does not match the article: it says {fix.right}, not {fix.wrong}. {self._quote([fix.evidence])}"
-                    return Draft(text, [(fix.evidence.sentence, fix.evidence.support)], "correction", fix.evidence.support)
+                    return self._corrected(fix)
             names = ", ".join(_surface(w) for w in unsupported)
             return self._refusal(question, f"The article does not mention {names}.", scored)
+
+        swap = self._swapped_owner(question, scored)
+        if swap:
+            return self._corrected(swap)
 
         best = max(scored, key=lambda s: s.support)
         # When the most relevant sentence is *the* one about the subject (it alone shares a word with the
