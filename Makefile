@@ -36,7 +36,6 @@ install-dev: $(DEV_STAMP)
 install-llm: $(LLM_STAMP)
 
 chat: install
-	$(BIN)/assistant index
 	$(BIN)/assistant chat
 
 index: install

@@ -134,6 +134,83 @@ def cmd_eval(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
+def _open_library_index(settings: Settings, progress: bool):
+    """Corpus folder + ingest library, and the index over them (built incrementally when they changed)."""
+    from .core import shared_embeddings
+    from .index import open_index
+    from .ingest import load_all
+
+    corpus = load_all(settings)
+    return open_index(corpus, shared_embeddings(), settings, progress=progress)
+
+
+def cmd_ingest(args: argparse.Namespace) -> int:
+    from .ingest import ingest, library_dir
+
+    settings = _settings(args)
+    result = ingest(args.paths, settings, progress=True)
+    for source, target, title in result.added:
+        console.print(f"[green]added[/] {source} → {target.name} ({title})", highlight=False)
+    for source, what in result.duplicates:
+        console.print(f"[yellow]already ingested[/] {source} (same text as {what}); nothing added", highlight=False)
+    for source, reason in result.unsupported:
+        err.print(f"[yellow]skipped[/] {source}: {reason}", highlight=False)
+    for source, reason in result.failed:
+        err.print(f"[red]failed[/] {source}: {reason}", highlight=False)
+    if not result.added:
+        console.print("Nothing new to index.")
+        return 0 if (result.duplicates and not result.failed) else 1
+    console.print(f"{len(result.added)} document(s) added to {library_dir(settings)}", highlight=False)
+    if args.no_index:
+        return 0
+    ix = _open_library_index(settings, progress=True)
+    stats = ix.stats
+    detail = f" (embedded {stats.encoded}, reused {stats.reused} records)" if stats else ""
+    console.print(f"index [bold]{ix.collection_name}[/]: {len(ix.corpus.documents)} document(s), {ix.chunk_count} chunks{detail}", highlight=False)
+    return 0 if not result.failed else 1
+
+
+def cmd_sources(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    with err.status("Opening the index…", spinner="dots"):
+        ix = _open_library_index(settings, progress=False)
+    chunks: dict[str, int] = {}
+    for chunk in ix.chunks:
+        chunks[chunk.doc_id] = chunks.get(chunk.doc_id, 0) + 1
+    rows = [
+        {"doc_id": d.doc_id, "title": d.title, "source": d.source, "paragraphs": d.paragraph_count,
+         "sentences": len(d.sentences), "chunks": chunks.get(d.doc_id, 0)}
+        for d in ix.corpus.documents
+    ]
+    if args.json:
+        print(json.dumps({"collection": ix.collection_name, "documents": rows, "skipped": ix.corpus.skipped}, indent=2, ensure_ascii=False))
+        return 0
+    table = Table(title=f"{len(rows)} indexed document(s) in {ix.collection_name}")
+    for col, justify in [("doc id", "left"), ("title", "left"), ("source", "left"), ("paragraphs", "right"), ("sentences", "right"), ("chunks", "right")]:
+        table.add_column(col, justify=justify, overflow="fold")
+    for r in rows:
+        table.add_row(r["doc_id"], r["title"], r["source"], *(str(r[k]) for k in ("paragraphs", "sentences", "chunks")))
+    console.print(table)
+    for note in ix.corpus.skipped:
+        err.print(f"[yellow]skipped[/] {note}", highlight=False)
+    return 0
+
+
+def cmd_bench(args: argparse.Namespace) -> int:
+    import importlib.util
+
+    path = Path(__file__).resolve().parent.parent / "evals" / "bench.py"
+    if not path.exists():
+        err.print(f"the benchmark script {path} is not here (it ships with the source checkout only)")
+        return 2
+    spec = importlib.util.spec_from_file_location("summit_bench", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    argv = (["--large"] if args.large else []) + (["--quick"] if args.quick else []) + (["--only", *args.only] if args.only else [])
+    argv += ["--threads", str(args.threads)] if args.threads else []
+    return module.main(argv + ["--report-dir", args.report_dir])
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="assistant", description="Grounded Q&A about the South Korea–Cambodia summit article.")
     parser.add_argument("--data-dir", type=Path, help="index/feedback/report state (ASSISTANT_DATA_DIR)")
@@ -168,6 +245,23 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--report-dir", default=str(Path(__file__).resolve().parent.parent / "evals" / "reports"))
     ev.add_argument("--llm", help="answer backend (see chat --llm)")
     ev.set_defaults(func=cmd_eval)
+
+    ing = sub.add_parser("ingest", help="add .txt/.md/.html/.pdf files or folders to the library, then index them")
+    ing.add_argument("paths", nargs="+", type=Path, metavar="PATH")
+    ing.add_argument("--no-index", action="store_true", help="only convert into the library; index on next start")
+    ing.set_defaults(func=cmd_ingest)
+
+    src = sub.add_parser("sources", help="list the indexed documents (corpus folder + ingest library)")
+    src.add_argument("--json", action="store_true", help="print the list as JSON")
+    src.set_defaults(func=cmd_sources)
+
+    bench = sub.add_parser("bench", help="latency/throughput/scale benchmarks → evals/reports/bench.{json,md}")
+    bench.add_argument("--large", action="store_true", help="also index 10,000 synthetic documents (slow)")
+    bench.add_argument("--quick", action="store_true", help="fewer repetitions and sizes, for a smoke run")
+    bench.add_argument("--only", nargs="+", metavar="PART", help="run only these parts (cold, warm, scale, baseline, overhead)")
+    bench.add_argument("--threads", type=int, help="torch threads for the model (default: one per core)")
+    bench.add_argument("--report-dir", default=str(Path(__file__).resolve().parent.parent / "evals" / "reports"))
+    bench.set_defaults(func=cmd_bench)
     return parser
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import re
 import time
 from collections.abc import Iterator
 
@@ -38,16 +39,52 @@ def _too_long(length: int, max_chars: int) -> QuestionError:
     )
 
 
+# Terminal colour/cursor sequences (ESC [ … final byte) pasted along with a question: without this their
+# parameters ("31" of "\x1b[31m") would survive the control-character pass and be read as numbers asked about.
+_ANSI_ESCAPE = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]")
+NON_ENGLISH_NOTE = "Questions are matched against the English article; please ask in English."
+
+
+def _not_english(text: str) -> bool:
+    """Letters, but not one of them Latin: a question in Korean, Khmer, … that retrieval cannot match."""
+    return any(ch.isalpha() for ch in text) and not any("a" <= ch <= "z" for ch in text.lower())
+
+
+def _scrub(text: str) -> str:
+    """``text`` without what cannot be encoded or embedded: lone surrogates are dropped (a message of nothing
+    else is then empty, not the "?" that "replace" would leave); terminal escapes and control characters
+    become spaces."""
+    text = text.encode("utf-8", "ignore").decode("utf-8")
+    text = _ANSI_ESCAPE.sub(" ", text)
+    return "".join(ch if ch.isprintable() or ch in "\n\t" else " " for ch in text)
+
+
+def _clean_history(history: object, max_chars: int) -> object:
+    """``history`` with every text turn scrubbed like a question (one lone surrogate in an earlier turn
+    must not break every later answer of the session); user turns that would be refused are left out."""
+    if not isinstance(history, list):
+        return history
+    cleaned = []
+    for message in history:
+        if isinstance(message, dict) and isinstance(message.get("content"), str):
+            if message.get("role") == "user":
+                try:
+                    message = {**message, "content": clean_question(message["content"], max_chars)}
+                except QuestionError:  # empty or oversized: it was never a question to follow up on
+                    continue
+            else:
+                message = {**message, "content": _scrub(message["content"])}
+        cleaned.append(message)
+    return cleaned
+
+
 def clean_question(text: object, max_chars: int) -> str:
     """Normalise user text or raise ``QuestionError`` with a message fit for the chat window."""
     if not isinstance(text, str):
         raise QuestionError("Please type your question as text.")
     if len(text) > 4 * max_chars:  # refuse pasted megabytes before walking them character by character
         raise _too_long(len(text), max_chars)
-    # Lone surrogates and control characters cannot be encoded or embedded; drop them.
-    text = text.encode("utf-8", "replace").decode("utf-8")
-    text = "".join(ch if ch.isprintable() or ch in "\n\t" else " " for ch in text)
-    text = " ".join(text.split())
+    text = " ".join(_scrub(text).split())
     if not text:
         raise QuestionError("Please type a question about the South Korea–Cambodia summit.")
     if len(text) > max_chars:
@@ -69,7 +106,12 @@ class Assistant:
         started = time.perf_counter()
         base = settings or Settings()
         self.settings = base.with_overrides(**overrides)
-        self.corpus = load_corpus(self.settings.corpus_dir)
+        if self.settings.chroma_mode == "server":
+            # Report an unreachable Chroma server now, not after the embedding model's seconds-long load.
+            from .index import _client
+
+            _client(self.settings)
+        self.corpus = load_corpus(self.settings.corpus_dir, extra_dirs=[self.settings.library_dir])
         self.embeddings = shared_embeddings()
         self.index: Index = open_index(self.corpus, self.embeddings, self.settings, rebuild=rebuild, progress=progress)
         self._build()
@@ -107,7 +149,10 @@ class Assistant:
     def ask(self, question: str, history: list[dict] | None = None) -> Answer:
         """Answer ``question`` from the article; raises ``QuestionError`` for empty or oversized input."""
         text = clean_question(question, self.settings.max_question_chars)
-        return self.chain.invoke({"message": text, "history": history or []})
+        answer = self.chain.invoke({"message": text, "history": _clean_history(history or [], self.settings.max_question_chars)})
+        if answer.refused and _not_english(text):
+            answer.notes.append(NON_ENGLISH_NOTE)
+        return answer
 
     def chat(self, message: str, history: list[dict] | None = None) -> Answer:
         """Multi-turn ``ask``: ``history`` is Gradio's messages format (``{"role", "content"}`` dicts)."""

@@ -156,22 +156,41 @@ def _read_metadata(path: Path) -> dict:
     return meta
 
 
-def load_corpus(corpus_dir: Path, max_file_bytes: int = MAX_FILE_BYTES) -> Corpus:
-    """Load every .txt/.md file under ``corpus_dir``; unusable files are skipped with a named reason."""
+def _files(corpus_dir: Path, extra_dirs) -> list[tuple[Path, str]]:
+    """(path, doc id) of every article: ``corpus_dir``'s files first, then each existing extra folder's,
+    whose ids are prefixed with the folder's name (``library/3f2a…``)."""
+    files: list[tuple[Path, str]] = []
+    seen: set[Path] = set()
+    roots = [(corpus_dir, "")] + [(Path(d), f"{Path(d).name}/") for d in extra_dirs if Path(d).is_dir()]
+    for root, prefix in roots:
+        for path in sorted(p for p in root.rglob("*") if p.suffix.lower() in SUFFIXES and p.is_file()):
+            if path.resolve() not in seen:  # an extra folder inside the corpus folder is read once
+                seen.add(path.resolve())
+                files.append((path, prefix + path.relative_to(root).with_suffix("").as_posix()))
+    return files
+
+
+def load_corpus(corpus_dir: Path, max_file_bytes: int = MAX_FILE_BYTES, extra_dirs=()) -> Corpus:
+    """Load every .txt/.md file under ``corpus_dir`` and under each of ``extra_dirs`` that exists (the
+    ingest library); unusable files are skipped with a named reason."""
     corpus_dir = Path(corpus_dir)
     if not corpus_dir.is_dir():
         raise CorpusError(f"corpus directory not found: {corpus_dir} (set ASSISTANT_CORPUS_DIR)")
     documents: list[Document] = []
     skipped: list[str] = []
     seen: dict[str, str] = {}
-    for path in sorted(p for p in corpus_dir.rglob("*") if p.suffix.lower() in SUFFIXES and p.is_file()):
+    for path, doc_id in _files(corpus_dir, extra_dirs):
         reason = None
         try:
             size = path.stat().st_size
             if size > max_file_bytes:
                 reason = f"larger than {max_file_bytes // (1024 * 1024)} MB ({size // (1024 * 1024)} MB)"
             else:
-                text = path.read_bytes().decode("utf-8").replace("\r\n", "\n").lstrip("\ufeff")
+                data = path.read_bytes()
+                if b"\0" in data:  # binary, or preallocated/sparse and never written: valid UTF-8, no article
+                    reason = f"binary (NUL byte at {data.index(0)})"
+                else:
+                    text = data.decode("utf-8").replace("\r\n", "\n").lstrip("\ufeff")
         except PermissionError:
             reason = "not readable (permission denied)"
         except UnicodeDecodeError as exc:
@@ -181,7 +200,6 @@ def load_corpus(corpus_dir: Path, max_file_bytes: int = MAX_FILE_BYTES) -> Corpu
         if reason is None and not text.strip():
             reason = "empty"
         if reason is None:
-            doc_id = path.relative_to(corpus_dir).with_suffix("").as_posix()
             doc = parse_document(doc_id, text, path, **_read_metadata(path))
             if doc.content_hash in seen:
                 reason = f"duplicate of {seen[doc.content_hash]}"

@@ -3,6 +3,15 @@
 A build goes into a temporary collection that is renamed to its final name only when complete, so a
 crash mid-build never leaves a half index in use. A corrupted embedded store is moved aside (never
 deleted) and rebuilt.
+
+Builds are incremental: chunk and sentence ids are content-addressed (document id, position and a hash
+of the text), so a new build copies the vectors of every record whose id and text it finds in a previous
+complete collection of the same prefix and embedding model, and encodes only the new texts.
+
+Server mode (``ASSISTANT_CHROMA_MODE=server``) needs nothing local but the data directory for the
+ingest library: no file lock is taken (the lock would only serialise processes on this machine) and a
+damaged server store is reported, never moved. Processes racing to build the same collection on one
+server settle on whichever finishes first.
 """
 
 from __future__ import annotations
@@ -30,7 +39,8 @@ from .settings import Settings
 log = logging.getLogger(__name__)
 
 SCHEMA_VERSION = 1
-BATCH = 256
+BATCH = 256  # texts embedded per model call
+COPY_BATCH = 1024  # records copied per Chroma get/add when reusing vectors
 
 
 class IndexUnavailable(Exception):
@@ -83,6 +93,16 @@ def _forget_clients() -> None:
 
 
 @dataclass
+class BuildStats:
+    """What the last build did: how many records it embedded and how many it copied from older builds."""
+
+    records: int = 0
+    encoded: int = 0
+    reused: int = 0
+    reused_from: list[str] = field(default_factory=list)
+
+
+@dataclass
 class Index:
     """The open index: a LangChain ``Chroma`` store plus the chunks and sentences it holds."""
 
@@ -93,6 +113,7 @@ class Index:
     built: bool  # True when this call built it, False when reused
     seconds: float
     notes: list[str] = field(default_factory=list)
+    stats: BuildStats | None = None  # what the build embedded and reused (None when the index was reused)
     _vectors: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
 
     @property
@@ -141,23 +162,116 @@ def _store(client, name: str, embeddings: MiniLMEmbeddings) -> Chroma:
     )
 
 
-def _build(client, name: str, corpus: Corpus, chunks: list[Chunk], embeddings: MiniLMEmbeddings, progress: bool) -> None:
+def _name_of(collection) -> str:
+    return collection if isinstance(collection, str) else collection.name
+
+
+def _donors(client, prefix: str, model_id: str) -> list:
+    """Complete collections of this prefix built with this embedding model: their vectors are reusable."""
+    donors = []
+    for listed in client.list_collections():
+        name = _name_of(listed)
+        if not name.startswith(f"{prefix}-") or "-tmp-" in name:
+            continue
+        try:
+            collection = client.get_collection(name)
+            meta = collection.metadata or {}
+            if meta.get("complete") and meta.get("model") == model_id and meta.get("schema") == SCHEMA_VERSION:
+                donors.append(collection)
+        except Exception as exc:  # an unreadable donor only costs re-encoding
+            log.info("not reusing vectors from %s: %s", name, exc)
+    return donors
+
+
+def _copy_reusable(donors: list, collection, records, dim: int, bar, stats: BuildStats) -> list[int]:
+    """Copy into ``collection`` the vectors of records that ``donors`` hold under the same id *and* text
+    (ids embed a 12-hex text hash), a batch at a time so memory stays flat; return the positions of the
+    records still to embed."""
+    ids, texts, metas = records
+    todo: list[int] = []
+    used: set[str] = set()
+    broken: set[str] = set()
+    for start in range(0, len(ids), COPY_BATCH):
+        part = range(start, min(start + COPY_BATCH, len(ids)))
+        found: dict[int, np.ndarray] = {}
+        for donor in donors:
+            missing = {ids[i]: i for i in part if i not in found}
+            if not missing or donor.name in broken:
+                continue
+            try:
+                got = donor.get(ids=list(missing), include=["embeddings", "documents"])
+            except Exception as exc:  # an unreadable donor only costs re-encoding
+                log.info("not reusing vectors from %s: %s", donor.name, exc)
+                broken.add(donor.name)
+                continue
+            vectors = got.get("embeddings")
+            if vectors is None:
+                continue
+            for rid, vector, text in zip(got["ids"], vectors, got.get("documents") or []):
+                i = missing.get(rid)
+                if i is not None and text == texts[i] and vector is not None and len(vector) == dim:
+                    found[i] = np.asarray(vector, dtype=np.float32)
+                    used.add(donor.name)
+        if found:
+            keep = sorted(found)
+            collection.add(ids=[ids[i] for i in keep], embeddings=np.stack([found[i] for i in keep]),
+                           documents=[texts[i] for i in keep], metadatas=[metas[i] for i in keep])
+            bar.update(len(keep))
+            stats.reused += len(keep)
+        todo += [i for i in part if i not in found]
+    stats.reused_from = [d.name for d in donors if d.name in used]
+    return todo
+
+
+def _build(
+    client,
+    name: str,
+    corpus: Corpus,
+    chunks: list[Chunk],
+    embeddings: MiniLMEmbeddings,
+    progress: bool,
+    reuse: bool = True,
+    stats: BuildStats | None = None,
+    adopt: bool = True,
+) -> None:
+    """Embed into a temporary collection, then rename it to ``name``. ``reuse`` copies vectors of unchanged
+    records from older complete collections; ``adopt`` keeps a complete ``name`` that appeared meanwhile."""
     ids, texts, metas = _records(corpus, chunks)
+    stats = stats if stats is not None else BuildStats()
+    stats.records = len(ids)
+    donors = _donors(client, name.rsplit("-", 1)[0], embeddings.model_id) if reuse else []
     temp = f"{name}-tmp-{uuid.uuid4().hex[:8]}"
     store = _store(client, temp, embeddings)
+    collection = store._collection
+    collection.modify(metadata={"complete": False, "started_at": time.time()})
     try:
         bar = tqdm(total=len(ids), desc="Embedding", unit="text", disable=not progress)
-        for i in range(0, len(ids), BATCH):
-            vectors = embeddings.encode(texts[i : i + BATCH]).tolist()
-            store._collection.add(ids=ids[i : i + BATCH], embeddings=vectors, documents=texts[i : i + BATCH], metadatas=metas[i : i + BATCH])
-            bar.update(len(texts[i : i + BATCH]))
+        if donors:  # copied vectors: no model call
+            dim = embeddings.model.get_embedding_dimension()
+            new = _copy_reusable(donors, collection, (ids, texts, metas), dim, bar, stats)
+        else:
+            new = list(range(len(ids)))
+        for start in range(0, len(new), BATCH):
+            part = new[start : start + BATCH]
+            batch = [texts[i] for i in part]
+            vectors = embeddings.encode(batch)
+            collection.add(ids=[ids[i] for i in part], embeddings=vectors, documents=batch, metadatas=[metas[i] for i in part])
+            bar.update(len(part))
+            stats.encoded += len(part)
         bar.close()
-        store._collection.modify(metadata={"complete": True, "records": len(ids), "chunks": len(chunks), "built_at": time.time()})
+        collection.modify(metadata={
+            "complete": True, "records": len(ids), "chunks": len(chunks), "built_at": time.time(),
+            "model": embeddings.model_id, "schema": SCHEMA_VERSION,
+        })
+        if adopt and _is_complete(client, name, len(ids)):
+            # Another process (sharing a Chroma server) finished the same build first: use theirs.
+            client.delete_collection(temp)
+            return
         try:
             client.delete_collection(name)  # a stale or incomplete copy under the final name
         except Exception:
             pass
-        store._collection.modify(name=name)  # the switch: readers only ever open complete collections
+        collection.modify(name=name)  # the switch: readers only ever open complete collections
     except BaseException:
         try:
             client.delete_collection(temp)
@@ -174,12 +288,28 @@ def _is_complete(client, name: str, expected: int) -> bool:
     return bool(meta.get("complete")) and meta.get("records") == expected and collection.count() == expected
 
 
-def _drop_others(client, prefix: str, keep: str) -> None:
+STALE_TMP_SECONDS = 6 * 3600  # server mode: a temporary collection this old belongs to a dead build
+
+
+def _drop_others(client, prefix: str, keep: str, sole_builder: bool) -> None:
+    """Drop the prefix's outdated collections, and temporary ones left by crashed builds: all of them
+    when this process is the only possible builder (embedded store, lock held), else only stale ones."""
     for collection in client.list_collections():
-        name = collection if isinstance(collection, str) else collection.name
-        if name.startswith(f"{prefix}-") and name != keep and "-tmp-" not in name:
-            log.info("dropping outdated collection %s", name)
+        name = _name_of(collection)
+        if not name.startswith(f"{prefix}-") or name == keep:
+            continue
+        if "-tmp-" in name and not sole_builder:
+            try:
+                started = (client.get_collection(name).metadata or {}).get("started_at", 0)
+            except Exception:
+                continue
+            if time.time() - float(started) < STALE_TMP_SECONDS:
+                continue  # maybe another process's build in progress
+        log.info("dropping %s collection %s", "leftover" if "-tmp-" in name else "outdated", name)
+        try:
             client.delete_collection(name)
+        except Exception as exc:  # already gone (another process cleaned up first)
+            log.info("could not drop %s: %s", name, exc)
 
 
 def _is_store_error(exc: BaseException) -> bool:
@@ -231,9 +361,12 @@ def open_index(
             notes.append(f"the index at {settings.index_dir} was unreadable ({type(exc).__name__}); moved to {moved.name} and rebuilt")
             log.warning(notes[-1])
             client, reuse = _client(settings), False
+        stats = None
         if not reuse:
+            stats = BuildStats()
             try:
-                _build(client, name, corpus, chunks, embeddings, progress)
+                # --rebuild means "do not trust what is stored": embed everything afresh.
+                _build(client, name, corpus, chunks, embeddings, progress, reuse=not rebuild, stats=stats, adopt=not rebuild)
             except Exception as exc:
                 # Only a damaged store is worth moving aside; any other failure leaves the old index alone.
                 if settings.chroma_mode != "embedded" or notes or not _is_store_error(exc):
@@ -242,9 +375,10 @@ def open_index(
                 notes.append(f"the index at {settings.index_dir} could not be written ({type(exc).__name__}); moved to {moved.name} and rebuilt")
                 log.warning(notes[-1])
                 client = _client(settings)
-                _build(client, name, corpus, chunks, embeddings, progress)
-            _drop_others(client, settings.collection_prefix, keep=name)
-        return Index(_store(client, name, embeddings), corpus, chunks, name, not reuse, time.perf_counter() - started, notes)
+                stats = BuildStats()
+                _build(client, name, corpus, chunks, embeddings, progress, reuse=False, stats=stats)
+            _drop_others(client, settings.collection_prefix, keep=name, sole_builder=settings.chroma_mode == "embedded")
+        return Index(_store(client, name, embeddings), corpus, chunks, name, not reuse, time.perf_counter() - started, notes, stats)
     finally:
         if lock is not None:
             lock.release()

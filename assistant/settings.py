@@ -81,6 +81,11 @@ class Settings(BaseSettings):
         return type(self)(**{**self.model_dump(), **overrides}) if overrides else self
 
     @property
+    def library_dir(self) -> Path:
+        """Where `assistant ingest` keeps converted documents; indexed together with corpus_dir."""
+        return self.data_dir / "library"
+
+    @property
     def feedback_file(self) -> Path:
         return self.data_dir / "feedback.jsonl"
 

