@@ -53,5 +53,8 @@ compare: install
 calibrate: install
 	$(BIN)/assistant eval --calibrate --suite main
 
+bench: install
+	$(BIN)/assistant bench
+
 clean:
 	rm -rf $(VENV) .data .pytest_cache

@@ -29,10 +29,7 @@ def citations(index: Index, cited) -> list[Citation]:
     """Full citations (paragraph, chunk, offsets, title) for a draft's (sentence, score) pairs."""
     out = []
     for marker, (sentence, score) in enumerate(cited, 1):
-        chunk = next(
-            (c for c in index.chunks if c.doc_id == sentence.doc_id and c.sentence_start <= sentence.index < c.sentence_end),
-            None,
-        )
+        chunk = index.chunk_of(sentence)
         out.append(
             Citation(
                 marker=marker,

@@ -64,16 +64,16 @@ class Document:
 class Corpus:
     documents: list[Document]
     skipped: list[str] = field(default_factory=list)  # human-readable reasons, one per skipped file
+    _by_id: dict[str, Document] = field(default_factory=dict, repr=False)
 
     @property
     def sentences(self) -> list[Sentence]:
         return [s for d in self.documents for s in d.sentences]
 
     def document(self, doc_id: str) -> Document:
-        for doc in self.documents:
-            if doc.doc_id == doc_id:
-                return doc
-        raise KeyError(doc_id)
+        if len(self._by_id) != len(self.documents):
+            self._by_id = {d.doc_id: d for d in self.documents}
+        return self._by_id[doc_id]
 
     @property
     def aliases(self) -> dict[str, str]:

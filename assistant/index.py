@@ -16,17 +16,20 @@ server settle on whichever finishes first.
 
 from __future__ import annotations
 
+import functools
+import errno
 import hashlib
 import logging
 import os
+import re
 import shutil
-import socket
 import time
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+import httpx
 from filelock import FileLock, Timeout
 from langchain_chroma import Chroma
 from tqdm import tqdm
@@ -41,6 +44,9 @@ log = logging.getLogger(__name__)
 SCHEMA_VERSION = 1
 BATCH = 256  # texts embedded per model call
 COPY_BATCH = 1024  # records copied per Chroma get/add when reusing vectors
+
+
+QUERY_TIMEOUT = 30.0  # seconds a single request to a Chroma server may take once connected
 
 
 class IndexUnavailable(Exception):
@@ -61,15 +67,20 @@ def _client(settings: Settings):
         scheme = "https" if settings.chroma_ssl else "http"
         where = f"{scheme}://{settings.chroma_host}:{settings.chroma_port}"
         try:
-            # chromadb's HTTP client waits forever; a bounded TCP probe fails fast instead.
-            socket.create_connection((settings.chroma_host, settings.chroma_port), settings.chroma_timeout).close()
-            return chromadb.HttpClient(
+            # chromadb's HTTP client waits forever (httpx timeout=None): probe the heartbeat with a deadline
+            # first, so a dead or hung server is reported in seconds, then bound the client's own requests.
+            httpx.get(f"{where}/api/v2/heartbeat", headers=settings.chroma_headers or None, timeout=settings.chroma_timeout).raise_for_status()
+            client = chromadb.HttpClient(
                 host=settings.chroma_host,
                 port=settings.chroma_port,
                 ssl=settings.chroma_ssl,
                 headers=settings.chroma_headers or None,
                 settings=chroma_settings,
             )
+            session = getattr(getattr(client, "_server", None), "_session", None)
+            if session is not None:
+                session.timeout = httpx.Timeout(max(QUERY_TIMEOUT, settings.chroma_timeout), connect=settings.chroma_timeout)
+            return client
         except Exception as exc:
             raise IndexUnavailable(
                 f"cannot reach the Chroma server at {where} ({type(exc).__name__}: {exc}); start one with "
@@ -82,6 +93,8 @@ def _client(settings: Settings):
         raise IndexUnavailable(f"cannot create the index directory {path}: {exc.strerror or exc}") from exc
     if not os.access(path, os.W_OK):
         raise IndexUnavailable(f"the index directory {path} is not writable (set ASSISTANT_DATA_DIR)")
+    if not (path / "chroma.sqlite3").exists():
+        _forget_clients()  # the store was deleted under us: don't reuse the cached system's open files
     return chromadb.PersistentClient(path=str(path), settings=chroma_settings)
 
 
@@ -115,6 +128,21 @@ class Index:
     notes: list[str] = field(default_factory=list)
     stats: BuildStats | None = None  # what the build embedded and reused (None when the index was reused)
     _vectors: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
+
+    @functools.cached_property
+    def chunk_by_id(self) -> dict[str, Chunk]:
+        return {c.chunk_id: c for c in self.chunks}
+
+    @functools.cached_property
+    def _chunk_of_sentence(self) -> dict[tuple[str, int], Chunk]:
+        owner: dict[tuple[str, int], Chunk] = {}
+        for c in self.chunks:
+            for i in range(c.sentence_start, c.sentence_end):
+                owner.setdefault((c.doc_id, i), c)  # the first chunk that holds the sentence
+        return owner
+
+    def chunk_of(self, sentence: Sentence) -> Chunk | None:
+        return self._chunk_of_sentence.get((sentence.doc_id, sentence.index))
 
     @property
     def chunk_count(self) -> int:
@@ -312,9 +340,15 @@ def _drop_others(client, prefix: str, keep: str, sole_builder: bool) -> None:
             log.info("could not drop %s: %s", name, exc)
 
 
+_RESOURCE_ERRORS = re.compile(r"disk is full|no space left|quota|read-?only", re.IGNORECASE)
+
+
 def _is_store_error(exc: BaseException) -> bool:
+    """A damaged store (worth moving aside), as opposed to a full disk or a read-only file system."""
     import sqlite3
 
+    if getattr(exc, "errno", None) in (errno.ENOSPC, errno.EDQUOT, errno.EROFS) or _RESOURCE_ERRORS.search(str(exc)):
+        return False
     return isinstance(exc, sqlite3.DatabaseError) or type(exc).__module__.startswith("chromadb")
 
 
@@ -374,9 +408,12 @@ def open_index(
                 moved = _quarantine(settings.index_dir)
                 notes.append(f"the index at {settings.index_dir} could not be written ({type(exc).__name__}); moved to {moved.name} and rebuilt")
                 log.warning(notes[-1])
-                client = _client(settings)
-                stats = BuildStats()
-                _build(client, name, corpus, chunks, embeddings, progress, reuse=False, stats=stats)
+                try:
+                    client = _client(settings)
+                    stats = BuildStats()
+                    _build(client, name, corpus, chunks, embeddings, progress, reuse=False, stats=stats)
+                except Exception as retry_exc:
+                    raise IndexUnavailable(f"rebuilding the index failed: {type(retry_exc).__name__}: {retry_exc}") from retry_exc
             _drop_others(client, settings.collection_prefix, keep=name, sole_builder=settings.chroma_mode == "embedded")
         return Index(_store(client, name, embeddings), corpus, chunks, name, not reuse, time.perf_counter() - started, notes, stats)
     finally:

@@ -33,7 +33,7 @@ class DenseRetriever(BaseRetriever):
     k: int = 10
 
     def _get_relevant_documents(self, query: str, *, run_manager: CallbackManagerForRetrieverRun) -> list[Document]:
-        by_id = {c.chunk_id: c for c in self.index.chunks}
+        by_id = self.index.chunk_by_id
         hits = self.index.store.similarity_search_with_score(query, k=self.k, filter={"kind": "chunk"})
         # Chroma returns cosine distances; report cosine similarity (can be slightly negative).
         return [

@@ -164,6 +164,7 @@ def run_level(bot, concurrency: int, clients: int, per_client: int, questions: l
         start_gate.wait(timeout=max(1.0, deadline - time.monotonic()))
     except threading.BrokenBarrierError:
         pass
+    rss_connected = rss_mb()  # every session open, no question asked yet: the clients' own share of the RSS
     began = time.perf_counter()
     for t in threads:
         t.join(timeout=max(0.0, deadline - time.monotonic()))
@@ -194,13 +195,13 @@ def run_level(bot, concurrency: int, clients: int, per_client: int, questions: l
             "mean": round(statistics.fmean(done_ok), 3) if done_ok else 0.0,
         },
         "connect_s": {"p50": round(percentile(connects, 50), 3), "max": round(max(connects, default=0.0), 3)},
-        "rss_mb": {"before": round(rss_before, 1), "after": round(rss_after, 1), "growth": round(rss_after - rss_before, 1)},
+        "rss_mb": {"before": round(rss_before, 1), "connected": round(rss_connected, 1), "after": round(rss_after, 1), "growth": round(rss_after - rss_before, 1)},
     }
 
 
 def print_table(runs: list[dict], startup: float) -> None:
     table = Table(title=f"/respond under load (assistant ready in {startup:.1f} s)")
-    for column in ["concurrency", "requests", "ok", "errors", "p50 s", "p95 s", "max s", "req/s", "wall s", "connect max s", "RSS before MB", "RSS after MB", "RSS growth MB"]:
+    for column in ["concurrency", "requests", "ok", "errors", "p50 s", "p95 s", "max s", "req/s", "wall s", "connect max s", "RSS before MB", "RSS connected MB", "RSS after MB", "RSS growth MB"]:
         table.add_column(column, justify="right")
     for r in runs:
         table.add_row(
@@ -208,7 +209,7 @@ def print_table(runs: list[dict], startup: float) -> None:
             f"[red]{r['errors']}[/]" if r["errors"] else "0",
             f"{r['latency_s']['p50']:.2f}", f"{r['latency_s']['p95']:.2f}", f"{r['latency_s']['max']:.2f}",
             f"{r['throughput_rps']:.2f}", f"{r['wall_s']:.1f}", f"{r['connect_s']['max']:.2f}",
-            f"{r['rss_mb']['before']:.0f}", f"{r['rss_mb']['after']:.0f}", f"{r['rss_mb']['growth']:+.1f}",
+            f"{r['rss_mb']['before']:.0f}", f"{r['rss_mb']['connected']:.0f}", f"{r['rss_mb']['after']:.0f}", f"{r['rss_mb']['growth']:+.1f}",
         )
     console.print(table)
     for r in runs:

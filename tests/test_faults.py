@@ -135,12 +135,6 @@ def test_index_deleted_while_running_then_a_new_process_rebuilds(settings):
     assert_one_complete_collection(settings.index_dir, records_of(running))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="index.py: chromadb caches one System per path (SharedSystemClient), so a new Assistant in the same "
-    "process reuses the deleted store's still-open files and reports the index as reused (nothing on disk). "
-    "Fix: in _client(), when index_dir has no chroma.sqlite3, call _forget_clients() before PersistentClient.",
-)
 def test_index_deleted_while_running_then_a_new_assistant_rebuilds(settings):
     running = Assistant(settings)
     shutil.rmtree(settings.index_dir)
@@ -303,14 +297,6 @@ def test_disk_full_during_a_rebuild_keeps_the_previous_index(bot, settings, monk
     assert not list(settings.data_dir.glob("chroma.corrupt-*"))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="index.py: SQLite reports a full disk as 'database or disk is full' (chromadb InternalError), which "
-    "open_index takes for a damaged store: it moves the healthy index aside (chroma.corrupt-*) and retries, and "
-    "the retry's chromadb error escapes unwrapped (a traceback from the CLI). Fix: never quarantine on a write "
-    "failure whose message/errno says disk full, quota or read-only (ENOSPC, EDQUOT, EROFS, 'disk is full', "
-    "'readonly database'), and wrap the retry (_client + _build) in IndexUnavailable.",
-)
 def test_sqlite_disk_full_during_a_rebuild_keeps_the_previous_index(bot, settings, monkeypatch):
     first = open_index(bot.corpus, bot.embeddings, settings)
     _fail_tmp_adds(monkeypatch, chromadb.errors.InternalError("Database error: error returned from database: (code: 13) database or disk is full"))
@@ -323,11 +309,6 @@ def test_sqlite_disk_full_during_a_rebuild_keeps_the_previous_index(bot, setting
     assert assert_one_complete_collection(settings.index_dir, records_of(bot)) == first.collection_name
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="index.py: on a really full disk the rebuild fails in SQLite ('database or disk is full'), the healthy "
-    "index is moved aside as if corrupt and the retry's chromadb InternalError escapes (see the test above).",
-)
 def test_really_full_disk_during_a_rebuild_keeps_the_previous_index(bot, tmp_path):
     disk = tmp_path / "tiny"
     disk.mkdir()
@@ -413,16 +394,11 @@ def test_unreachable_chroma_server_exits_2_quickly():
     assert done.returncode == 2, done.stderr
     assert f"cannot reach the Chroma server at http://127.0.0.1:{port}" in " ".join(done.stderr.split())
     assert "Traceback" not in done.stderr
-    assert elapsed < 15, f"took {elapsed:.1f} s to report an unreachable server"
+    # Generous on purpose (imports alone take seconds on a busy 2-core CI box): this guards against a hang,
+    # which would run into the 120 s timeout above; it is not a speed target.
+    assert elapsed < 90, f"took {elapsed:.1f} s to report an unreachable server"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="index.py: _client() probes the server with a TCP connect only; chromadb's HttpClient then talks "
-    "over httpx with timeout=None, so a server that accepts connections but never answers hangs startup (and "
-    "any later query) forever. Fix: probe GET /api/v2/heartbeat with httpx and timeout=settings.chroma_timeout, "
-    "and set client._server._session.timeout to a bounded httpx.Timeout after creating the client.",
-)
 def test_hung_chroma_server_fails_within_a_bounded_time(bot, settings):
     listener = socket.socket()
     listener.bind(("127.0.0.1", 0))
