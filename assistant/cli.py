@@ -128,7 +128,14 @@ def cmd_eval(args: argparse.Namespace) -> int:
     paths = reports.write(results, Path(args.report_dir), name, with_chart=bool(args.compare), extra={"settings": bot.settings.model_dump(mode="json")})
     console.print("report: " + ", ".join(str(p) for p in paths.values()), highlight=False)
     thresholds = evaluation.load_thresholds()
-    failed = [f"{r.config}/{r.suite}: {f}" for r in results if r.suite == "main" for f in evaluation.failures(r, thresholds)]
+    # Thresholds are the default configuration's contract; compared alternatives are reported, not judged.
+    judged = {evaluation.DEFAULT_CONFIG} if args.compare else set(configs)
+    failed = [
+        f"{r.config}/{r.suite}: {f}"
+        for r in results
+        if r.suite == "main" and r.config in judged
+        for f in evaluation.failures(r, thresholds)
+    ]
     for line in failed:
         err.print(f"[red]below threshold[/] {line}", highlight=False)
     return 1 if failed else 0

@@ -57,6 +57,11 @@ class MiniLMEmbeddings(Embeddings):
     def model_id(self) -> str:
         return f"{MODEL_NAME}@{MAX_WORD_PIECES}"
 
+    def clear_cache(self) -> None:
+        """Forget cached vectors, so a measurement pays for every encode it needs."""
+        with self._lock:
+            self._cache.clear()
+
     def count_tokens(self, text: str) -> int:
         return len(self.model.tokenizer.tokenize(text))
 

@@ -178,6 +178,7 @@ def summarise(results: list[ItemResult], items: list[dict]) -> dict[str, float]:
 def evaluate(bot: Assistant, suite: str = "main", config: str = DEFAULT_CONFIG, progress: bool = True) -> Report:
     items = load_suite(suite)
     variant = bot.configure(**CONFIGS[config]) if config in CONFIGS else bot
+    bot.embeddings.clear_cache()  # each configuration pays for its own query embeddings
     results = run_items(variant, items, suite, progress, desc=f"{config}/{suite}")
     kinds = defaultdict(list)
     for r in results:

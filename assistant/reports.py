@@ -53,7 +53,7 @@ def chart(reports: list[Report], path: Path) -> Path:
         ax.set_xticks(x, CHART_METRICS)
         ax.set_ylim(0, 1.1)
         ax.set_title(f"suite: {suite}")
-        ax.legend(loc="lower right", fontsize=8)
+        ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=8)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
