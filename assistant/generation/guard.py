@@ -55,9 +55,18 @@ _REFUSAL = re.compile(
     r"contain|tell|answer|describe|know|find)\b|\bnot (mentioned|stated|specified|provided|given|said)\b|\bno (information|mention)\b",
     re.IGNORECASE,
 )
+# A refusal is a sentence that *starts* by declining; "The article recommends X, but does not say Y"
+# makes a claim first and is checked like any other sentence.
+_REFUSAL_START = re.compile(
+    r"^(?:(?:the|this) (?:article|passages?|text|context)|it|i|we|they|there)\b[^.,;]{0,40}?\b(?:does not|doesn't|do not|don't|did not|"
+    r"didn't|cannot|can't|could not|is no|are no|has no|have no)\b",
+    re.IGNORECASE,
+)
+# A sentence ending on a preposition or article ("… was held in.") lost its answer: it says nothing.
+_DANGLING = re.compile(r"\b(in|at|on|of|by|to|from|for|with|the|a|an|and|is|was|are|were)\W*$", re.IGNORECASE)
 _NEGATED = r"(?:\bnot|n't|\brather than|\binstead of|\bnever)\s+(?:(?:the|a|an|in|by|only|just|with|at)\s+)*"
 _CORRECTION_CUE = re.compile(r"\b(actually|in fact|premise|incorrect|mistaken)\b|,\s*not\b|\bnot\b[^.]*\bbut\b", re.IGNORECASE)
-_LEADING_LABEL = re.compile(r"^\s*(?:answer|assistant|response|correction)\s*:\s*", re.IGNORECASE)
+_LEADING_LABEL = re.compile(r"^\s*(?:(?:the )?answer(?: is)?|assistant|response|correction)\s*:\s*", re.IGNORECASE)
 _TITLE_WORDS = frozenset({"the", "a", "an"})
 
 
@@ -257,7 +266,7 @@ class GroundingGuard:
                 out.append(Assessment(claim, False, 0.0, (), 0.0, (), repeated=True))
                 continue
             seen.add(normalise(claim.text))
-            if _REFUSAL.search(claim.text):
+            if _REFUSAL.search(claim.text) and _REFUSAL_START.search(claim.text):
                 # A refusal may restate the question ("… does not say what Hun Manet said"), nothing more.
                 missing = self.unsupported_values(claim.text, " ".join([*(s.text for s in all_sentences), question_text]))
                 out.append(Assessment(claim, True, 0.0, tuple(missing), 1.0, ()))
@@ -313,6 +322,8 @@ class GroundingGuard:
                     verdict.dropped.append(Dropped(a.claim, "refusal after an answer"))
             elif a.repeated:
                 verdict.dropped.append(Dropped(a.claim, "repeated sentence"))
+            elif _DANGLING.search(a.claim.text):
+                verdict.dropped.append(Dropped(a.claim, "unfinished sentence"))
             elif a.similarity < self.threshold:
                 verdict.dropped.append(Dropped(a.claim, f"similarity {a.similarity:.2f} < {self.threshold:.2f}"))
             elif a.missing:
