@@ -8,7 +8,6 @@ import statistics
 import time
 from collections import Counter, defaultdict
 from dataclasses import asdict, dataclass, field
-from pathlib import Path
 
 from tqdm import tqdm
 

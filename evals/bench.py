@@ -405,7 +405,6 @@ def run_baseline(quick: bool, work: Path, warm: dict | None) -> dict:
             return generator.invoke({"question": parsed, "context": hits, "history": []}), t_retrieve
 
         rows[f"LangChain baseline ({size}/{overlap} chars, {n_chunks} chunks)"] = measure(plain)
-    base = [v for k, v in rows.items() if k.startswith("LangChain")]
     our = rows["ours (hybrid + rerank)"]
     ratios = [{"baseline": k, "latency_ratio": round(our["p50_ms"] / v["p50_ms"], 2),
                "accuracy_ratio": round(our["accuracy"] / v["accuracy"], 3) if v["accuracy"] else None}

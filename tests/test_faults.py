@@ -34,7 +34,7 @@ from assistant.cli import main
 from assistant.corpus import load_corpus
 from assistant.index import open_index
 from assistant.settings import PROJECT_DIR
-from assistant.ui import ERROR_REPLY, SOURCES_MARKER, ChatPage
+from assistant.ui import ERROR_REPLY, ChatPage
 from tests.conftest import CORPUS
 
 TRADE = "How much has trade grown since 1997?"
