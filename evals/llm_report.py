@@ -19,6 +19,7 @@ import argparse
 import contextlib
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -302,6 +303,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--timeout", type=float, default=60.0, help="ASSISTANT_LLM_TIMEOUT for the LLM backends (s)")
     parser.add_argument("--max-tokens", type=int, default=128, help="ASSISTANT_LLM_MAX_TOKENS for the LLM backends")
     args = parser.parse_args(argv)
+    # A terminated run still stops its llama_cpp.server (the context manager's cleanup runs on SystemExit).
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
 
     from assistant.generation.llm import smollm2_path
 
@@ -320,7 +323,7 @@ def main(argv: list[str] | None = None) -> int:
         merged = sorted((r for d in recorded for r in d["results"]), key=lambda r: (r["suite"] != "main", r["suite"], order.get(r["backend"], 9)))
         results = replay(merged, bot, guard)
         meta = {**recorded[0]["meta"], "guard": {"threshold": guard.threshold, "coverage": guard.coverage, "max_novel": guard.max_novel},
-                "replayed": "guard re-applied to the recorded model output of " + ", ".join(args.replay)}
+                "replayed": "guard re-applied to the recorded model output of " + ", ".join(Path(p).name for p in args.replay)}
         out = Path(args.out)
         out.with_suffix(".json").write_text(json.dumps({"meta": meta, "results": results, "calibration": calibration}, indent=2), encoding="utf-8")
         out.with_suffix(".md").write_text(markdown(results, calibration, meta), encoding="utf-8")

@@ -189,6 +189,15 @@ def test_unfinished_sentence_is_dropped(bot):
     assert any("unfinished sentence" in n for n in draft.notes) and "guard-fallback" in draft.notes
 
 
+def test_answer_cut_off_by_max_tokens_loses_its_last_sentence(bot):
+    question, context = _inputs(bot, TRADE_Q)
+    n = _passage_number(context, "twentyfold")
+    reply = f"Trade volume has increased twentyfold [{n}]. As outlined in the joint statement, they are committed to leveraging the Regional"
+    draft = _fake_generator(bot, reply).generate(question, context, [])
+    assert draft.text == "Trade volume has increased twentyfold [1]."
+    assert any("unfinished sentence" in note for note in draft.notes)
+
+
 def test_model_refusal_of_an_answerable_question_is_overruled(bot):
     question, context = _inputs(bot, TRADE_Q)
     generator = _fake_generator(bot, "The article does not provide the answer to this question.")

@@ -313,7 +313,9 @@ class GroundingGuard:
 
     def check(self, answer: str, context: list[Document], question_text: str = "") -> Verdict:
         verdict = Verdict(corrects_premise=bool(re.match(r"\W*correction\b", answer, re.IGNORECASE)))  # "Correction: …"
-        for a in self.assess(answer, context, question_text):
+        assessments = self.assess(answer, context, question_text)
+        for n, a in enumerate(assessments, 1):
+            cut_off = n == len(assessments) and len(a.claim.text.split()) >= 8 and not re.search(r"[.!?][\"”’)]*$", a.claim.text)
             if a.refusal:
                 if verdict.refusal is None and not verdict.kept:
                     # A refusal claims nothing about the article; keep its wording unless it smuggles in a value.
@@ -322,7 +324,7 @@ class GroundingGuard:
                     verdict.dropped.append(Dropped(a.claim, "refusal after an answer"))
             elif a.repeated:
                 verdict.dropped.append(Dropped(a.claim, "repeated sentence"))
-            elif _DANGLING.search(a.claim.text):
+            elif cut_off or _DANGLING.search(a.claim.text):  # cut off by max_tokens, or lost its answer
                 verdict.dropped.append(Dropped(a.claim, "unfinished sentence"))
             elif a.similarity < self.threshold:
                 verdict.dropped.append(Dropped(a.claim, f"similarity {a.similarity:.2f} < {self.threshold:.2f}"))

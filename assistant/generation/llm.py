@@ -41,7 +41,7 @@ from ..question import Question
 from ..scoring import SentenceScorer
 from ..settings import Settings
 from .base import AnswerGenerator, Draft
-from .guard import DEFAULT_THRESHOLD, GroundingGuard, Verdict, clean_answer
+from .guard import DEFAULT_THRESHOLD, GroundingGuard, Verdict, clean_answer, strip_markers
 
 log = logging.getLogger(__name__)
 
@@ -324,7 +324,7 @@ class LLMGenerator(AnswerGenerator):
     def _wrong_numbers(self, question: Question, answer: str) -> list[str]:
         """Numbers the question presumes that the article never mentions ("thirtyfold", "2005") and the
         guarded answer replaces with a value of the same kind ("twentyfold", "1997")."""
-        units = {q.unit for q in quantities(answer)}
+        units = {q.unit for q in quantities(strip_markers(answer))}
         return [q.surface for q in question.numbers if not self.scorer.analyser.known_number(q) and q.unit in units]
 
     def generate(self, question: Question, context: list[Document], history: list[dict]) -> Draft:
