@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import json
-import socket
 import time
 from pathlib import Path
 
 import pytest
 
 from assistant.ui import CORRECTION_NOTE, REFUSAL_NOTE, launch
+from tests.servers import free_port
 
 pytestmark = pytest.mark.browser
 
@@ -26,11 +26,6 @@ CHROMIUM_ARGS = [
 ]
 ANSWER_TIMEOUT_MS = 30_000
 
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")

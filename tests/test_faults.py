@@ -36,6 +36,7 @@ from assistant.index import open_index
 from assistant.settings import PROJECT_DIR
 from assistant.ui import ERROR_REPLY, ChatPage
 from tests.conftest import CORPUS
+from tests.servers import free_port
 
 TRADE = "How much has trade grown since 1997?"
 ARTICLE = "korea-cambodia-summit"
@@ -72,12 +73,6 @@ def flat(text: str) -> str:
 
 def records_of(bot: Assistant) -> int:
     return bot.index.chunk_count + len(bot.corpus.sentences)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture

@@ -6,7 +6,6 @@ import copy
 import json
 import logging
 import os
-import socket
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")  # before gradio_client imports huggingface_hub
 
@@ -28,15 +27,11 @@ from assistant.ui import (
     render_answer,
     unescape_markdown,
 )
+from tests.servers import free_port
 
 TRADE = "How much has trade grown since 1997?"
 FORUM = "How many people attended the business forum?"
 
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def make_client(url: str, **kwargs) -> Client:
