@@ -20,9 +20,22 @@ _TYPES: list[tuple[str, re.Pattern]] = [
     ("person", re.compile(_LEAD + r"(who|whom)\b|\bwhich (leader|official|president|minister|person|people)\b|\bwhose\b")),
     ("place", re.compile(_LEAD + r"where\b(?!\s+(does|do|did)\s+[\w\s]{1,30}\b(rank|stand)\b)|\bin (what|which) (city|country|place|capital)\b|\bwhat (city|country|venue|location|capital)\b")),
     ("day", re.compile(r"\b(what|which) day\b|\bday of the week\b|\bweekday\b")),
+    ("statement", re.compile(r"\bwhat did (?P<speaker>.+?) (say|tell|state|declare|remark)\b")),
     ("time", re.compile(_LEAD + r"when\b|\bwhat time\b")),
     ("reason", re.compile(_LEAD + r"why\b")),
 ]
+# Words that only name the kind of value asked for ("which day of the week"): a sentence holding such a
+# value (Thursday) covers them, though it never uses the words themselves.
+TYPE_WORDS: dict[str, frozenset[str]] = {
+    "day": frozenset({"day", "week", "weekday"}),
+    "date": frozenset({"date", "day", "month", "calendar"}),
+    "year": frozenset({"year"}),
+}
+# Verbs that report what someone said: a "what did X say" question needs X as their speaker.
+_SPEECH_VERB = re.compile(
+    r"\b(said|says|noted|emphasi[sz]ed|highlighted|announced|praised|stated|told|remarked|declared|stressed|called|described)\b",
+    re.IGNORECASE,
+)
 _WH = re.compile(r"\b(what|which|who|whom|when|where|why|how)\b", re.IGNORECASE)
 _FOLLOW_UP = re.compile(
     r"^\W*(and|also|what about|how about|then|so|but)\b|\b(it|its|they|them|their|this|that|these|those|he|she|his|her|there|the same)\b",
@@ -53,7 +66,27 @@ class Question:
 
 def is_multi_part(text: str) -> bool:
     """ "When were relations reestablished, and how much has trade grown?" asks two things."""
-    return len(_WH.findall(text)) >= 2
+    return len(parts(text)) >= 2
+
+
+# "…, and how much …": a second wh-phrase joined by "and". "… on security and on the economy": one verb
+# asked about two topics, each introduced by the same kind of preposition.
+_SECOND_WH = re.compile(
+    r",?\s+and\s+(?=(?:(?:by|in|on|at|for|to|from|with|of|since|until)\s+)?(?:what|which|who|whom|when|where|why|how)\b)", re.IGNORECASE
+)
+_TWO_TOPICS = re.compile(r"^(?P<head>.+?\b)(?P<p1>on|about|regarding|in|for)\s+(?P<a>.+?)\s+and\s+(?P<p2>on|about|regarding|in|for)\s+(?P<b>[^,]+?)(?P<end>[?.!]*)$", re.IGNORECASE)
+
+
+def parts(text: str) -> list[str]:
+    """The separate questions inside ``text``, each a question of its own; ``[text]`` when it asks one thing."""
+    pieces = [p.strip(" ,") for p in _SECOND_WH.split(text)]
+    if len(pieces) >= 2 and all(_WH.search(p) for p in pieces):
+        return [p if p.endswith("?") else p + "?" for p in pieces]
+    two = _TWO_TOPICS.match(text)
+    if two and _WH.search(two["head"]):
+        end = two["end"] or "?"
+        return [f"{two['head']}{two['p1']} {two['a']}{end}", f"{two['head']}{two['p2']} {two['b']}{end}"]
+    return [text]
 
 
 def answer_type(text: str) -> str:
@@ -180,6 +213,12 @@ def satisfies(
     if answer_type == "place":
         # A place answer is named where something happened: "in Seoul", "at the Business Forum".
         return any(re.search(r"\b(in|at)\s+(the\s+)?$", sentence[: s.start]) for s in new_names)
+    if answer_type == "statement":
+        # The speaker must be the one asked about: named in the sentence, or its pronoun subject.
+        speakers = [n.text for n in question.names if is_person_like(n.text) or len(n.text.split()) == 1]
+        said = _SPEECH_VERB.search(sentence)
+        named = not speakers or any(any(w in sentence for w in name.split()) for name in speakers)
+        return bool(said) and (named or bool(re.match(r"^(He|She|They)\b", sentence)))
     if answer_type == "day":
         return bool(re.search(r"\b(monday|tuesday|wednesday|thursday|friday|saturday|sunday)\b", sentence, re.IGNORECASE)) or has_month(sentence)
     if answer_type == "time":

@@ -16,7 +16,7 @@ from .corpus import Sentence
 from .embeddings import MiniLMEmbeddings
 from .index import Index
 from .language import clauses, matches, prefix, tokens
-from .question import Question, QuestionAnalyser
+from .question import TYPE_WORDS, Question, QuestionAnalyser
 
 TYPE_BONUS = 0.08  # lifts sentences holding the asked-for kind of value above near-ties
 CARRIED_WEIGHT = 0.25  # terms borrowed from earlier turns count a quarter
@@ -59,14 +59,17 @@ class SentenceScorer:
     def idf(self, term: str) -> float:
         return self._idf.get(term, self._default_idf)
 
-    def lexical(self, question: Question, sentence: Sentence) -> float:
+    def lexical(self, question: Question, sentence: Sentence, typed: bool = False) -> float:
+        """idf-weighted share of the question's terms the sentence contains; when it holds the asked-for
+        kind of value, the words that only name that kind ("day", "week") count as contained."""
         key = (sentence.doc_id, sentence.index)
         have = self._tokens.get(key) or set(tokens(sentence.text))
         prefixes = self._prefixes.get(key) or {prefix(t) for t in have}
         own = set(question.own_terms)
+        type_words = TYPE_WORDS.get(question.answer_type, frozenset()) if typed else frozenset()
         weights = {t: self.idf(t) * (1.0 if t in own else CARRIED_WEIGHT) for t in set(question.terms)}
         total = sum(weights.values())
-        return sum(w for t, w in weights.items() if matches(t, have, prefixes)) / total if total else 0.0
+        return sum(w for t, w in weights.items() if t in type_words or matches(t, have, prefixes)) / total if total else 0.0
 
     def clause_similarity(self, query_vector: np.ndarray, sentences: list[Sentence]) -> np.ndarray:
         """Best clause-level cosine per sentence: a long sentence that answers in one clause ("during a
@@ -101,7 +104,8 @@ class SentenceScorer:
             dense = FOLLOW_UP_OWN * own + (1 - FOLLOW_UP_OWN) * dense
         scored = []
         for s, d in zip(unique, dense):
-            lex = self.lexical(question, s)
+            typed = self.analyser.satisfies(question.answer_type, s.text, question)
+            lex = self.lexical(question, s, typed)
             support = self.dense_weight * max(float(d), 0.0) + (1 - self.dense_weight) * lex
-            scored.append(ScoredSentence(s, float(d), lex, support, self.analyser.satisfies(question.answer_type, s.text, question)))
+            scored.append(ScoredSentence(s, float(d), lex, support, typed))
         return sorted(scored, key=lambda x: x.rank_score, reverse=True)

@@ -50,6 +50,23 @@ def test_multi_part_question_cites_each_part(bot):
     assert len(answer.citations) >= 2
 
 
+def test_each_part_of_a_two_topic_question_gets_its_own_sentence(bot):
+    answer = bot.ask("What did the two countries agree on security and on the economy?")
+    assert "peacekeeping" in answer.text and "free trade agreement" in answer.text
+
+
+def test_day_of_the_week_is_answered_from_the_weekday_sentence(bot):
+    answer = bot.ask("On which day of the week did the summit take place?")
+    assert not answer.refused and "Thursday" in answer.text
+
+
+def test_what_someone_said_needs_them_as_the_speaker(bot):
+    refused = bot.ask("What did Hun Manet say in his speech at the summit?")
+    assert refused.refused and refused.text.startswith("The article does not say what Hun Manet said")
+    answered = bot.ask("What did Kim Tae-hyo say about Cambodia?")
+    assert not answered.refused and "praised" in answered.text
+
+
 def test_names_not_given_in_the_article_are_refused(bot):
     assert bot.ask("What are the names of the six documents?").refused
     assert bot.ask("Who hosted the Korea-Cambodia Business Forum?").refused

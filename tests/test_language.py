@@ -1,7 +1,7 @@
 import pytest
 
 from assistant.language import capitalized_spans, proper_words, quantities, tokens
-from assistant.question import QuestionAnalyser, analyse, answer_type, is_multi_part, resolve_aliases
+from assistant.question import QuestionAnalyser, analyse, answer_type, is_multi_part, parts, resolve_aliases
 
 
 @pytest.mark.parametrize(
@@ -42,6 +42,7 @@ def test_capitalized_spans_skip_sentence_initial_common_words():
         ("On which day of the week was it?", "day"),
         ("What was the trade volume in dollars?", "money"),
         ("Why was it important?", "reason"),
+        ("What did Hun Manet say in his speech?", "statement"),
     ],
 )
 def test_answer_types(question, kind):
@@ -51,6 +52,20 @@ def test_answer_types(question, kind):
 def test_multi_part_questions():
     assert is_multi_part("When were relations reestablished, and how much has trade grown?")
     assert not is_multi_part("How much has trade grown since 1997?")
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("When were relations reestablished, and how much has trade grown?", ["When were relations reestablished?", "how much has trade grown?"]),
+        ("How many documents were signed, and by what year is carbon neutrality due?", ["How many documents were signed?", "by what year is carbon neutrality due?"]),
+        ("What did they agree on security and on the economy?", ["What did they agree on security?", "What did they agree on the economy?"]),
+        ("What were discussions at the Business Forum about?", ["What were discussions at the Business Forum about?"]),
+        ("Did trade and investment grow?", ["Did trade and investment grow?"]),
+    ],
+)
+def test_parts_split_one_question_per_thing_asked(question, expected):
+    assert parts(question) == expected
 
 
 def test_aliases_resolve_shorthand_but_keep_literal_places():

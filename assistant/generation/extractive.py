@@ -17,7 +17,7 @@ from langchain_core.documents import Document
 
 from ..corpus import Sentence
 from ..language import STOPWORDS, Quantity, Span, capitalized_spans, clauses, matches, normalise, prefix, quantities, stem, tokens
-from ..question import Question, is_person_like, is_topical
+from ..question import Question, is_person_like, is_topical, parts
 from ..scoring import ScoredSentence, SentenceScorer
 from .base import AnswerGenerator, Draft
 
@@ -78,6 +78,10 @@ def indirect(question: str) -> str:
     )
     if match:
         return f"{match.group(1).lower()} {match.group(3)} {match.group(2).lower()}"
+    # "What did Hun Manet say in his speech?" -> "what Hun Manet said in his speech"
+    match = re.match(r"^what\s+did\s+(.+?)\s+(say|tell)\b(.*?)[?.!]*$", question.strip(), re.IGNORECASE)
+    if match:
+        return f"what {match.group(1)} {'said' if match.group(2).lower() == 'say' else 'told'}{match.group(3)}"
     return ""
 
 
@@ -219,6 +223,26 @@ class ExtractiveGenerator(AnswerGenerator):
                 return f"{max(spans, key=lambda s: clause_score(s.start)).text.removesuffix('’s')}."
         return ""
 
+    def _part_evidence(self, question: Question, scored: list[ScoredSentence], history: list[dict] | None) -> list[ScoredSentence]:
+        """For a question asking several things, the best sentence for each part on its own, so one
+        sentence relevant to the whole ("cooperation in politics, security, economy…") does not crowd out
+        the ones that answer each part. Later parts read earlier ones as context ("how did Yoon describe
+        that step?")."""
+        texts = parts(question.resolved)
+        if len(texts) < 2:
+            return []
+        by_sentence = {(s.sentence.doc_id, s.sentence.index): s for s in scored}
+        sentences = [s.sentence for s in scored]
+        earlier = list(history or [])
+        found = []
+        for text in texts:
+            part = self.analyser.analyse(text, earlier)
+            earlier.append({"role": "user", "content": text})
+            ranked = [s for s in self.scorer.score(part, sentences) if s.typed and s.support >= self.threshold]
+            if ranked:
+                found.append(by_sentence[(ranked[0].sentence.doc_id, ranked[0].sentence.index)])
+        return found
+
     # -- composing ------------------------------------------------------------------------------
     @staticmethod
     def _quote(cited: list[ScoredSentence]) -> str:
@@ -269,7 +293,10 @@ class ExtractiveGenerator(AnswerGenerator):
 
         top = typed[0]
         cited = [top]
-        covered = set(tokens(top.sentence.text))
+        for best_of_part in self._part_evidence(question, scored, history):
+            if best_of_part not in cited and len(cited) < self.max_sentences:
+                cited.append(best_of_part)
+        covered = {t for c in cited for t in tokens(c.sentence.text)}
         own = set(question.own_terms)
         factor = EXTRA_FACTOR_MULTI if question.is_multi_part or " and " in question.text else EXTRA_FACTOR
         for candidate in scored:
