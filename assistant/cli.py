@@ -9,10 +9,12 @@ import sys
 import time
 from pathlib import Path
 
+from pydantic import ValidationError
 from rich.console import Console
 from rich.table import Table
 
 from . import Assistant, CorpusError, IndexUnavailable, QuestionError, Settings
+from .settings import explain
 
 console = Console()
 err = Console(stderr=True)
@@ -280,7 +282,10 @@ def main(argv: list[str] | None = None) -> int:
     except (CorpusError, IndexUnavailable, QuestionError) as exc:
         err.print(f"[red]error:[/] {exc}", highlight=False)
         return 2
-    except ValueError as exc:  # invalid settings from env vars or flags
+    except ValidationError as exc:  # invalid settings from env vars or flags
+        err.print(f"[red]invalid configuration:[/] {explain(exc)}", highlight=False)
+        return 2
+    except ValueError as exc:
         err.print(f"[red]invalid configuration:[/] {exc}", highlight=False)
         return 2
     except KeyboardInterrupt:

@@ -108,7 +108,9 @@ def quantities(text: str) -> list[Quantity]:
 def tokens(text: str) -> list[str]:
     """Lower-cased, stemmed content words plus normalised number keys (``#20fold``) for matching."""
     words = [w for w in re.split(r"[^a-z0-9]+", text.lower().replace("’", "'").replace("'s ", " ")) if w]
-    out = [stem(w) for w in words if w not in STOPWORDS and not w.isdigit()]
+    # Number words are matched through their number key alone ("two" and "2" both give "#2"); keeping the
+    # word as well would count one number twice.
+    out = [stem(w) for w in words if w not in STOPWORDS and not w.isdigit() and (w not in _UNITS or w == "decade")]
     out.extend(f"#{q.key}" for q in quantities(text))
     return out
 

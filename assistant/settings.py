@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -92,3 +92,15 @@ class Settings(BaseSettings):
     @property
     def index_dir(self) -> Path:
         return self.data_dir / "chroma"
+
+
+def explain(error: ValidationError) -> str:
+    """One line per bad setting, named as a user sets it: "ASSISTANT_K='abc': Input should be a valid integer"."""
+    lines = []
+    for problem in error.errors():
+        field = ".".join(str(part) for part in problem["loc"]) or "settings"
+        name = f"ASSISTANT_{field.upper()}" if field in Settings.model_fields else field
+        value = problem.get("input")
+        shown = f"={value!r}" if isinstance(value, (str, int, float)) and len(repr(value)) <= 60 else ""
+        lines.append(f"{name}{shown}: {problem['msg']}")
+    return "; ".join(lines)

@@ -349,11 +349,11 @@ def test_two_processes_rebuilding_at_once(bot, tmp_path):
 # -- configuration ---------------------------------------------------------------------------------------
 
 BAD_ENV = {
-    "port-abc": ({"ASSISTANT_PORT": "abc"}, "index", "port"),
-    "retriever-magic": ({"ASSISTANT_RETRIEVER": "magic"}, "index", "retriever"),
+    "port-abc": ({"ASSISTANT_PORT": "abc"}, "index", "ASSISTANT_PORT='abc'"),
+    "retriever-magic": ({"ASSISTANT_RETRIEVER": "magic"}, "index", "ASSISTANT_RETRIEVER='magic'"),
     "auth-nocolon": ({"ASSISTANT_AUTH": "nocolon"}, "chat", "ASSISTANT_AUTH must look like user:password"),
     "headers-not-json": ({"ASSISTANT_CHROMA_HEADERS": "notjson"}, "index", "chroma_headers"),
-    "concurrency-0": ({"ASSISTANT_CONCURRENCY": "0"}, "chat", "concurrency"),
+    "concurrency-0": ({"ASSISTANT_CONCURRENCY": "0"}, "chat", "ASSISTANT_CONCURRENCY='0'"),
 }
 
 
