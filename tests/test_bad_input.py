@@ -86,7 +86,7 @@ CASES = {
     "korean-with-names": ("Who met Hun Manet? 훈 마넷", answer("Yoon")),
     # -- SQL and shell metacharacters (nothing is executed; the store is untouched) ---------------------
     "sql-drop": ("Robert'); DROP TABLE collections;--", REFUSAL),
-    "sql-or-1": ("' OR 1=1; -- How many people attended the business forum?", Expect("any", fact="250")),
+    "sql-or-1": ("' OR 1=1; -- How many people attended the business forum?", answer("250 participants")),
     "shell-subst": ("$(rm -rf /) `id` | cat /etc/passwd; && Where was the summit held?", ANY),
     # -- markup ----------------------------------------------------------------------------------------
     "script": ("<script>alert(1)</script>", REFUSAL),

@@ -63,6 +63,8 @@ def _is_premise(text: str, q: Quantity) -> bool:
     part of the wh-phrase ("what three qualities"), not part of a compound ("net-zero")."""
     if q.surface.lower() == "one" or text[max(0, q.start - 1) : q.start] == "-":
         return False
+    if re.search(r"[=<>+*/^]\s*$", text[: q.start]) or re.match(r"\s*[=<>+*/^]", text[q.end :]):
+        return False  # part of a formula or pasted code ("' OR 1=1 --"), not a claim about the world
     return _word_before(text, q.start) not in ("what", "which")
 
 
