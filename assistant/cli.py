@@ -14,6 +14,7 @@ from rich.console import Console
 from rich.table import Table
 
 from . import Assistant, CorpusError, IndexUnavailable, QuestionError, Settings
+from .evaluation import SUITES
 from .settings import explain
 
 console = Console()
@@ -249,7 +250,7 @@ def build_parser() -> argparse.ArgumentParser:
     ev = sub.add_parser("eval", help="run the eval suite; exit 1 when below evals/thresholds.json")
     ev.add_argument("--config", default="hybrid-rerank", help="named configuration (dense, bm25, hybrid, hybrid-rerank)")
     ev.add_argument("--compare", nargs="+", metavar="CONFIG", help="run several configurations into one report")
-    ev.add_argument("--suite", action="append", choices=["main", "paraphrase", "dialogues"], help="suite(s) to run (default: all)")
+    ev.add_argument("--suite", action="append", choices=list(SUITES), help="suite(s) to run (default: all)")
     ev.add_argument("--calibrate", action="store_true", help="fit the refusal threshold on the suite")
     ev.add_argument("--report-dir", default=str(Path(__file__).resolve().parent.parent / "evals" / "reports"))
     ev.add_argument("--llm", help="answer backend (see chat --llm)")

@@ -190,9 +190,9 @@ class ExtractiveGenerator(AnswerGenerator):
             return max((float(c) for (a, b), c in zip(parts, closeness) if a <= pos < b), default=0.0)
 
         asked = {normalise(n.text) for n in question.names} | {normalise(n) for n in question.context_names}
-        if question.answer_type in ("number", "year", "fold"):
+        if question.answer_type in ("number", "year", "fold", "time"):
             asked_keys = {q.key for q in question.numbers}
-            wanted_unit = {"year": "year", "fold": "fold"}.get(question.answer_type)
+            wanted_unit = {"year": "year", "fold": "fold", "time": "year"}.get(question.answer_type)  # "when" → a year
             found = [
                 q
                 for q in quantities(text)
@@ -225,7 +225,9 @@ class ExtractiveGenerator(AnswerGenerator):
                 return f"{max(spans, key=lambda s: clause_score(s.start)).text.removesuffix('’s')}."
         return ""
 
-    def _part_evidence(self, question: Question, scored: list[ScoredSentence], history: list[dict] | None) -> list[ScoredSentence]:
+    def _part_evidence(
+        self, question: Question, scored: list[ScoredSentence], history: list[dict] | None
+    ) -> list[tuple[Question, ScoredSentence]]:
         """For a question asking several things, the best sentence for each part on its own, so one
         sentence relevant to the whole ("cooperation in politics, security, economy…") does not crowd out
         the ones that answer each part. Later parts read earlier ones as context ("how did Yoon describe
@@ -242,7 +244,7 @@ class ExtractiveGenerator(AnswerGenerator):
             earlier.append({"role": "user", "content": text})
             ranked = [s for s in self.scorer.score(part, sentences) if s.typed and s.support >= self.threshold]
             if ranked:
-                found.append(by_sentence[(ranked[0].sentence.doc_id, ranked[0].sentence.index)])
+                found.append((part, by_sentence[(ranked[0].sentence.doc_id, ranked[0].sentence.index)]))
         return found
 
     # -- composing ------------------------------------------------------------------------------
@@ -295,7 +297,8 @@ class ExtractiveGenerator(AnswerGenerator):
 
         top = typed[0]
         cited = [top]
-        for best_of_part in self._part_evidence(question, scored, history):
+        answered_parts = self._part_evidence(question, scored, history)
+        for _, best_of_part in answered_parts:
             if best_of_part not in cited and len(cited) < self.max_sentences:
                 cited.append(best_of_part)
         covered = {t for c in cited for t in tokens(c.sentence.text)}
@@ -313,7 +316,8 @@ class ExtractiveGenerator(AnswerGenerator):
             if new_terms:
                 cited.append(candidate)
                 covered |= set(tokens(candidate.sentence.text))
-        direct = self._direct(question, top)
+        # A multi-part question gets a direct answer per part that asks for a number or a name.
+        direct = " ".join(filter(None, (self._direct(part, best) for part, best in answered_parts))) or self._direct(question, top)
         text = f"{direct} {self._quote(cited)}" if direct else self._quote(cited)
         return Draft(text, [(c.sentence, c.support) for c in cited], "answer", top.support)
 
