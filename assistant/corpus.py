@@ -51,6 +51,9 @@ class Document:
     # Other names for things the text mentions ("Phnom Penh" -> "Cambodia"), from the sidecar metadata,
     # so a question using a capital as shorthand for its country is not taken for a false premise.
     aliases: dict[str, str] = field(default_factory=dict)
+    # Everyday wording -> the article's own ("commerce" -> "trade"), like a search engine's synonym file:
+    # questions are read in the article's words so a paraphrase still finds and matches its sentence.
+    synonyms: dict[str, str] = field(default_factory=dict)
 
     @property
     def paragraph_count(self) -> int:
@@ -78,6 +81,10 @@ class Corpus:
     @property
     def aliases(self) -> dict[str, str]:
         return {k: v for d in self.documents for k, v in d.aliases.items()}
+
+    @property
+    def synonyms(self) -> dict[str, str]:
+        return {k: v for d in self.documents for k, v in d.synonyms.items()}
 
     @property
     def fingerprint(self) -> str:
@@ -118,7 +125,13 @@ def _paragraph_spans(text: str) -> list[tuple[int, int]]:
 
 
 def parse_document(
-    doc_id: str, text: str, path: Path, title: str = "", source: str = "", aliases: dict[str, str] | None = None
+    doc_id: str,
+    text: str,
+    path: Path,
+    title: str = "",
+    source: str = "",
+    aliases: dict[str, str] | None = None,
+    synonyms: dict[str, str] | None = None,
 ) -> Document:
     """Split ``text`` into numbered paragraphs and offset-carrying sentences."""
     sentences: list[Sentence] = []
@@ -135,6 +148,7 @@ def parse_document(
         sentences=tuple(sentences),
         content_hash=hashlib.sha256(text.encode()).hexdigest(),
         aliases=dict(aliases or {}),
+        synonyms=dict(synonyms or {}),
     )
 
 
@@ -151,8 +165,9 @@ def _read_metadata(path: Path) -> dict:
         log.warning("ignoring metadata %s: not a JSON object", sidecar)
         return {}
     meta = {k: str(data[k]) for k in ("title", "source") if k in data}
-    if isinstance(data.get("aliases"), dict):
-        meta["aliases"] = {str(k): str(v) for k, v in data["aliases"].items()}
+    for key in ("aliases", "synonyms"):
+        if isinstance(data.get(key), dict):
+            meta[key] = {str(k): str(v) for k, v in data[key].items()}
     return meta
 
 

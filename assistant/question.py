@@ -46,7 +46,7 @@ _FOLLOW_UP = re.compile(
 @dataclass(frozen=True)
 class Question:
     text: str  # what the user typed (trimmed)
-    resolved: str  # the text with aliases used as shorthand replaced ("Phnom Penh's stance" -> "Cambodia's stance")
+    resolved: str  # the text in the article's words: aliases ("Phnom Penh's stance" -> "Cambodia's stance") and synonyms resolved
     query: str  # what retrieval searches for: the resolved text, plus context carried over from the history
     terms: tuple[str, ...]  # content tokens of ``query``
     own_terms: tuple[str, ...]  # content tokens of ``text`` alone
@@ -133,8 +133,26 @@ def resolve_aliases(text: str, aliases: dict[str, str]) -> str:
     return text
 
 
+def resolve_synonyms(text: str, synonyms: dict[str, str]) -> str:
+    """Replace everyday words with the article's ("commerce" -> "trade"), whole words in any case; the
+    longest phrase wins ("head of state" before "state")."""
+    if not synonyms:
+        return text
+    by_lower = {k.lower(): v for k, v in synonyms.items()}
+    pattern = re.compile(r"(?<![\w-])(" + "|".join(re.escape(k) for k in sorted(by_lower, key=len, reverse=True)) + r")(?![\w-])", re.IGNORECASE)
+    return pattern.sub(lambda m: by_lower[m.group(0).lower()], text)
+
+
+def resolve(text: str, aliases: dict[str, str], synonyms: dict[str, str]) -> str:
+    return resolve_synonyms(resolve_aliases(text, aliases), synonyms)
+
+
 def analyse(
-    text: str, history: list[dict] | None = None, proper: frozenset[str] = frozenset(), aliases: dict[str, str] | None = None
+    text: str,
+    history: list[dict] | None = None,
+    proper: frozenset[str] = frozenset(),
+    aliases: dict[str, str] | None = None,
+    synonyms: dict[str, str] | None = None,
 ) -> Question:
     """Analyse ``text``; a short or pronoun-led follow-up borrows the previous user turn as context.
 
@@ -143,9 +161,9 @@ def analyse(
     question is appended to the retrieval query so its subject and entities are searched too.
     """
     text = " ".join(text.split())
-    resolved = resolve_aliases(text, aliases or {})
+    resolved = resolve(text, aliases or {}, synonyms or {})
     own = tokens(resolved)
-    previous = resolve_aliases(_previous_question(history or []), aliases or {})
+    previous = resolve(_previous_question(history or []), aliases or {}, synonyms or {})
     query, carried = resolved, ()
     if previous and _needs_context(text):
         query = f"{resolved} {previous}"
@@ -242,12 +260,13 @@ class QuestionAnalyser:
         # Capitalised words in many sentences are the article's topic (the two countries), not answers.
         self.topic_words = frozenset(w for w, n in word_df.items() if n >= 3)
         self.aliases = corpus.aliases
+        self.synonyms = corpus.synonyms
         self.text = normalise(" ".join(d.text for d in corpus.documents))
         self.words = frozenset(re.findall(r"[a-z0-9]+", self.text))
         self.number_keys = frozenset(q.key for d in corpus.documents for q in quantities(d.text))
 
     def analyse(self, text: str, history: list[dict] | None = None) -> Question:
-        return analyse(text, history, self.proper, self.aliases)
+        return analyse(text, history, self.proper, self.aliases, self.synonyms)
 
     def _known_word(self, word: str) -> bool:
         # Demonyms and possessives count as known: "Korean" for "Korea", "Cambodian" for "Cambodia".
