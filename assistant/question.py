@@ -14,11 +14,11 @@ _TYPES: list[tuple[str, re.Pattern]] = [
     ("money", re.compile(r"\b(how much money|dollars?|usd|\$|won\b|budget|cost|costs|price|worth|funding|monetary value|value of the)\b")),
     ("date", re.compile(r"\b(exact date|what date|which date|on what date|calendar date|date of|day and month|precise date)\b")),
     ("names", re.compile(r"\b(names? of|what (are|were) (the )?(documents|agreements|titles)( called)?|titles?|what is the name|called)\b")),
-    ("year", re.compile(r"\b(what|which) year\b|\bin what year\b|\bby when\b")),
+    ("year", re.compile(r"\b(what|which) (calendar )?year\b|\bby when\b")),
     ("fold", re.compile(r"\bby what factor\b|\bhow many times\b|\bhow many-fold\b|\bmultipl(y|ied)\b|\b\w+-fold\b.*\?$")),
     ("number", re.compile(r"\bhow many\b|\bhow much\b|\bwhat (number|percentage|share|proportion|factor)\b|\bby (what|how much) (factor|multiple)\b|\bhow (large|big|fast)\b|\bnumber of\b|\bhow long\b")),
-    ("person", re.compile(_LEAD + r"(who|whom)\b|\bwhich (leader|official|president|minister|person|people)\b|\bwhose\b")),
-    ("place", re.compile(_LEAD + r"where\b(?!\s+(does|do|did)\s+[\w\s]{1,30}\b(rank|stand)\b)|\bin (what|which) (city|country|place|capital)\b|\bwhat (city|country|venue|location|capital)\b")),
+    ("person", re.compile(_LEAD + r"(who|whom)\b|\bwhich (\w+ )?(leaders?|officials?|presidents?|ministers?|persons?|people)\b|\bwhose\b")),
+    ("place", re.compile(_LEAD + r"where\b(?!\s+(does|do|did)\s+[\w\s]{1,30}\b(rank|stand|place)\b)|\bin (what|which) (city|country|place|capital)\b|\bwhat (city|country|venue|location|capital)\b")),
     ("day", re.compile(r"\b(what|which) day\b|\bday of the week\b|\bweekday\b")),
     ("statement", re.compile(r"\bwhat did (?P<speaker>.+?) (say|tell|state|declare|remark)\b")),
     ("time", re.compile(_LEAD + r"when\b|\bwhat time\b")),
@@ -31,6 +31,7 @@ TYPE_WORDS: dict[str, frozenset[str]] = {
     "date": frozenset({"date", "day", "month", "calendar"}),
     "year": frozenset({"year"}),
 }
+_TIME_UNIT = re.compile(r"\bhow many (minutes|hours|days|weeks|months|years)\b", re.IGNORECASE)
 # Verbs that report what someone said: a "what did X say" question needs X as their speaker.
 _SPEECH_VERB = re.compile(
     r"\b(said|says|noted|emphasi[sz]ed|highlighted|announced|praised|stated|told|remarked|declared|stressed|called|described)\b",
@@ -168,7 +169,7 @@ def analyse(
     if previous and _needs_context(text):
         query = f"{resolved} {previous}"
         carried = tuple(s.text for s in capitalized_spans(previous, proper))
-    kind = "other" if is_multi_part(text) else answer_type(text)  # each part has its own type
+    kind = "other" if is_multi_part(text) else answer_type(resolved)  # each part has its own type
     return Question(
         text=text,
         resolved=resolved,
@@ -182,7 +183,7 @@ def analyse(
     )
 
 
-_TITLE = re.compile(r"\b(President|Prime Minister|Minister|King|Queen|Chairman|Secretary|Ambassador|Governor|Mr|Ms|Mrs|Dr)\b")
+TITLE = re.compile(r"\b(President|Prime Minister|Minister|King|Queen|Chairman|Secretary|Ambassador|Governor|Mr|Ms|Mrs|Dr)\b")
 # Words that mark a capitalised span as an organisation, programme or place rather than a person.
 _NOT_PERSON = frozenset(
     "Initiative Office Forum Partnership Nations Peninsula Business Security Economic Regional Comprehensive "
@@ -192,7 +193,7 @@ _NOT_PERSON = frozenset(
 
 def is_person_like(name: str) -> bool:
     words = name.replace("’s", "").split()
-    return bool(_TITLE.search(name)) or (len(words) >= 2 and not _NOT_PERSON & set(words))
+    return bool(TITLE.search(name)) or (len(words) >= 2 and not _NOT_PERSON & set(words))
 
 
 def is_topical(name: str, topic_words: frozenset[str]) -> bool:
@@ -224,7 +225,13 @@ def satisfies(
     if answer_type == "number":
         # Ordinals answer "what rank" questions, not "how many".
         ranked = re.search(r"\b(rank|largest|biggest|place|position)\b", question.text, re.IGNORECASE)
-        return any(q.unit != "ord" or ranked for q in nums)
+        counted = [q for q in nums if q.unit != "ord" or ranked]
+        # "How many days/years …" is answered by a count of that unit ("three days"), not any number ("a decade").
+        unit = _TIME_UNIT.search(question.text)
+        if unit:
+            stem_ = unit.group(1).lower().rstrip("s")
+            counted = [q for q in counted if re.match(rf"\s*{stem_}s?\b", sentence[q.end :], re.IGNORECASE)]
+        return bool(counted)
     new_names = [s for s in new_names if not is_topical(s.text, topic_words)]
     if answer_type == "person":
         return any(is_person_like(s.text) for s in new_names)

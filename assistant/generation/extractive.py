@@ -17,7 +17,7 @@ from langchain_core.documents import Document
 
 from ..corpus import Sentence
 from ..language import STOPWORDS, Quantity, Span, capitalized_spans, clauses, matches, normalise, prefix, quantities, stem, tokens
-from ..question import Question, is_person_like, is_topical, parts
+from ..question import TITLE, Question, is_person_like, is_topical, parts
 from ..scoring import ScoredSentence, SentenceScorer
 from .base import AnswerGenerator, Draft
 
@@ -198,6 +198,10 @@ class ExtractiveGenerator(AnswerGenerator):
                 for q in quantities(text)
                 if q.key not in asked_keys and q.unit != "ord" and (q.unit == wanted_unit if wanted_unit else q.unit != "year")
             ]
+            counted = re.search(r"\bhow many ([a-z-]+)", question.resolved, re.IGNORECASE)
+            if counted:
+                # "How many agreements": a count, never a span of time like "a decade".
+                found = [q for q in found if q.surface.lower() != "decade"]
             if not found:
                 return ""
             q = max(found, key=lambda x: clause_score(x.start))
@@ -212,17 +216,25 @@ class ExtractiveGenerator(AnswerGenerator):
                 unit = " " + " ".join(words) if words else ""
             return f"{q.surface[:1].upper()}{q.surface[1:]}{unit}."
         if question.answer_type in ("person", "place"):
+            titles = {t for n in question.names for t in TITLE.findall(n.text)}
+            spans = []
+            for s in capitalized_spans(text, self.analyser.proper):
+                # "Cambodian Prime Minister Hun Manet" for "Who is the Cambodian Prime Minister?": the name
+                # after the asked-for title is the answer, not a repeat of the question.
+                name = TITLE.split(s.text)[-1].strip() if titles & set(TITLE.findall(s.text)) else s.text
+                if name and not any(normalise(name) in a or a in normalise(name) for a in asked):
+                    spans.append((Span(name, s.start, s.end), bool(titles & set(TITLE.findall(s.text)))))
             spans = [
-                s
-                for s in capitalized_spans(text, self.analyser.proper)
-                if not any(normalise(s.text) in a or a in normalise(s.text) for a in asked)
-                and not _WEEKDAYS_MONTHS.match(s.text)
-                and not is_topical(s.text, self.analyser.topic_words)
+                (s, titled)
+                for s, titled in spans
+                if not _WEEKDAYS_MONTHS.match(s.text) and not is_topical(s.text, self.analyser.topic_words)
             ]
             if question.answer_type == "person":
-                spans = [s for s in spans if is_person_like(s.text)]
+                spans = [(s, titled) for s, titled in spans if titled or is_person_like(s.text)]
             if spans:
-                return f"{max(spans, key=lambda s: clause_score(s.start)).text.removesuffix('’s')}."
+                # The holder of the title the question names comes first ("the Prime Minister" -> Hun Manet).
+                best, _ = max(spans, key=lambda st: (st[1], clause_score(st[0].start)))
+                return f"{best.text.removesuffix('’s')}."
         return ""
 
     def _part_evidence(
