@@ -26,6 +26,7 @@ EXTRA_FACTOR = 0.8  # a further sentence must score this share of the best one t
 EXTRA_FACTOR_MULTI = 0.6  # ... or this share when the question asks several things
 TYPED_FACTOR = 0.85  # the sentence holding the asked-for value must be nearly as relevant as the best one,
 MIN_NAME_OVERLAP = 2  # a replacement name must share this much context (or words) with the wrong one
+_PLACE_PREPOSITIONS = ("in", "at")
 UNIT_MATCH = 0.5  # credit for a number of the same unit (year, n-fold) as the wrong one
 ANCHOR_MAX_DF = 1  # ... or share a word with the question that no other sentence uses
 _WEEKDAYS_MONTHS = re.compile(
@@ -120,7 +121,7 @@ class ExtractiveGenerator(AnswerGenerator):
         have = set(tokens(scored.sentence.text))
         return any(t in have and self.scorer.document_frequency(t) <= ANCHOR_MAX_DF for t in terms)
 
-    def _candidates(self, wrong: Span | Quantity, text: str) -> list[tuple[str, int, int, float]]:
+    def _candidates(self, wrong: Span | Quantity, text: str, place_slot: bool = False) -> list[tuple[str, int, int, float]]:
         """Values in ``text`` of the same shape as ``wrong``: (surface, start, end, shared-word bonus)."""
         if isinstance(wrong, Quantity):
             return [(q.surface, q.start, q.end, 0.0) for q in quantities(text) if q.unit == wrong.unit and q.key != wrong.key]
@@ -129,6 +130,8 @@ class ExtractiveGenerator(AnswerGenerator):
         for span in capitalized_spans(text, self.analyser.proper):
             if _WEEKDAYS_MONTHS.match(span.text):
                 continue
+            if place_slot and _word_before(text, span.start) not in _PLACE_PREPOSITIONS:
+                continue  # "held in Phnom Penh" is corrected by a place ("in Seoul"), not by "a Cambodian leader"
             words = span.text.removesuffix("’s").split()
             shared = len(wrong_words & {stem(w) for w in re.findall(r"[a-z0-9]+", span.text.lower())})
             if shared and len(words) > len(wrong.text.split()):
@@ -139,13 +142,27 @@ class ExtractiveGenerator(AnswerGenerator):
             found.append((span.text.removesuffix("’s"), span.start, span.end, 2.0 * shared))
         return found
 
+    def _speaker(self, question: Question, wrong: Span | Quantity, evidence: ScoredSentence) -> list[tuple[str, int, int, float]]:
+        """For a wrong person and a sentence led by "He"/"She": the person the previous sentence names, placed
+        at the pronoun ("He noted that trade…" after "President Yoon highlighted…"). When the question asks
+        what the wrong person said, that speaker fills the same slot (one word's worth of credit)."""
+        pronoun = re.match(r"(He|She)\b", evidence.sentence.text)
+        if not pronoun or isinstance(wrong, Quantity) or not is_person_like(wrong.text) or evidence.sentence.index == 0:
+            return []
+        before = self.scorer.index.corpus.document(evidence.sentence.doc_id).sentences[evidence.sentence.index - 1]
+        people = [sp for sp in capitalized_spans(before.text, self.analyser.proper) if is_person_like(sp.text)]
+        if before.paragraph != evidence.sentence.paragraph or not people:
+            return []
+        return [(people[0].text.removesuffix("’s"), 0, pronoun.end(), 1.0 if question.answer_type == "statement" else 0.0)]
+
     def _correction(self, question: Question, wrong: Span | Quantity, scored: list[ScoredSentence]) -> Correction | None:
         """The same-shaped value in the evidence whose surroundings match the question's wording."""
         wanted = set(question.own_terms) | _context(question.resolved, wrong.start, wrong.end)
         best: tuple[float, Correction] | None = None
         for evidence in scored[:5]:
             text = evidence.sentence.text
-            for surface, start, end, bonus in self._candidates(wrong, text):
+            place_slot = isinstance(wrong, Span) and _word_before(question.resolved, wrong.start) in _PLACE_PREPOSITIONS
+            for surface, start, end, bonus in self._candidates(wrong, text, place_slot) + self._speaker(question, wrong, evidence):
                 if normalise(surface) in normalise(question.resolved):
                     continue
                 overlap = _overlap(wanted, _context(text, start, end)) + bonus
@@ -172,7 +189,8 @@ class ExtractiveGenerator(AnswerGenerator):
                 if evidence.support < self.threshold:
                     continue
                 for other, their_thing in _POSSESSIVE.findall(evidence.sentence.text):
-                    same_thing = normalise(their_thing).split()[0] == normalise(thing).split()[0]
+                    # "Cambodia's initiative" and "South Korea's “Audacious Initiative”" name the same thing.
+                    same_thing = bool({stem(w) for w in normalise(their_thing).split()} & {stem(w) for w in normalise(thing).split()})
                     if same_thing and normalise(other) != normalise(owner) and normalise(other) in asked:
                         return Correction(f"{owner}'s {thing}", f"{other}’s {their_thing}", evidence)
         return None
