@@ -18,10 +18,11 @@ def test_article_loads_with_paragraphs_and_exact_offsets():
     assert trade.paragraph == 5 and trade.text.startswith("He noted that trade volume")
 
 
-def test_sidecar_metadata_gives_title_and_aliases():
+def test_sidecar_metadata_gives_title_aliases_and_synonyms():
     doc = load_corpus(CORPUS).documents[0]
     assert "strategic partnership" in doc.title
     assert doc.aliases["Phnom Penh"] == "Cambodia"
+    assert doc.synonyms["commerce"] == "trade"
 
 
 @pytest.mark.parametrize(

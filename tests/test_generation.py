@@ -24,6 +24,10 @@ def test_exact_date_is_refused_plainly(bot):
         ("Why did trade grow thirtyfold?", "twentyfold", "thirtyfold"),
         ("Why were relations reestablished in 2005?", "1997", "2005"),
         ("What did Yoon discuss with Hun Sen?", "Hun Manet", "Hun Sen"),
+        # Paraphrased: the place is corrected by a place, not by the nearest name ("a Cambodian leader").
+        ("Why was the meeting of leaders staged in Phnom Penh rather than in Korea?", "Seoul", "Phnom Penh"),
+        # "He noted that trade…" lends its speaker from the sentence before.
+        ("What did Moon Jae-in tell his guest about growth in commerce?", "President Yoon", "Moon Jae-in"),
     ],
 )
 def test_false_premises_are_corrected(bot, question, right, wrong):
@@ -48,6 +52,18 @@ def test_multi_part_question_cites_each_part(bot):
     answer = bot.ask("When were relations reestablished, and how much has trade volume grown since then?")
     assert "1997" in answer.text and "twentyfold" in answer.text
     assert len(answer.citations) >= 2
+
+
+def test_swapped_owners_are_corrected_through_aliases_and_synonyms(bot):
+    answer = bot.ask("Why did Seoul throw its weight behind Phnom Penh's blueprint for a nuclear-free Korea?")
+    assert answer.kind == "correction" and "South Korea’s Audacious Initiative" in answer.text
+
+
+def test_paraphrased_question_is_answered_in_the_articles_words(bot):
+    answer = bot.ask("By what multiple has commerce between the pair expanded?")
+    assert answer.text.startswith("Twentyfold.")
+    person = bot.ask("Who came to Korea as Cambodia's head of government?")
+    assert person.text.startswith("Hun Manet.")
 
 
 def test_each_part_of_a_two_topic_question_gets_its_own_sentence(bot):

@@ -1,7 +1,7 @@
 import pytest
 
 from assistant.language import capitalized_spans, proper_words, quantities, tokens
-from assistant.question import QuestionAnalyser, analyse, answer_type, is_multi_part, parts, resolve_aliases
+from assistant.question import QuestionAnalyser, analyse, answer_type, is_multi_part, parts, resolve_aliases, resolve_synonyms
 
 
 @pytest.mark.parametrize(
@@ -85,3 +85,11 @@ def test_analyser_knows_article_names_and_demonyms(bot):
     analyser: QuestionAnalyser = bot.scorer.analyser
     assert analyser.known_name("Hun Manet") and analyser.known_name("South Korean")
     assert not analyser.known_name("Hun Sen") and not analyser.known_name("Phnom Penh")
+
+
+def test_synonyms_put_questions_in_the_articles_words():
+    synonyms = {"commerce": "trade", "head of government": "Prime Minister", "government": "administration"}
+    assert resolve_synonyms("Has Commerce grown?", synonyms) == "Has trade grown?"
+    # The longest phrase wins, and words inside other words are left alone.
+    assert resolve_synonyms("Who is the head of government?", synonyms) == "Who is the Prime Minister?"
+    assert resolve_synonyms("e-commerce and commercenter", synonyms) == "e-commerce and commercenter"
