@@ -124,7 +124,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
     if unknown:
         err.print(f"unknown config {', '.join(unknown)}; choose from {', '.join(evaluation.CONFIGS)}")
         return 2
-    suites = args.suite or ["main", "paraphrase", "dialogues"]
+    suites = args.suite or list(evaluation.SUITES)
     results = [evaluation.evaluate(bot, suite, config) for config in configs for suite in suites]
     _print_table(results)
     name = "compare-" + "-vs-".join(configs) if args.compare else f"eval-{configs[0]}"
