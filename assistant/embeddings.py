@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import logging
+import os
 import threading
 from pathlib import Path
 
@@ -41,6 +43,20 @@ def load_model(path: str | None = None):
     path = path or str(model_path())
     log.info("loading embedding model from %s", path)
     return SentenceTransformer(path, device="cpu", local_files_only=True)
+
+
+@contextlib.contextmanager
+def all_cores():
+    """Let torch use every core for a while: a build encodes big batches (1.45× faster on 2 cores than one
+    thread), unlike a question, which ``load_model`` keeps on one thread."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(os.cpu_count() or 1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
 
 
 class MiniLMEmbeddings(Embeddings):

@@ -36,7 +36,7 @@ from tqdm import tqdm
 
 from .chunking import Chunk, chunk_document
 from .corpus import Corpus, Sentence
-from .embeddings import MiniLMEmbeddings
+from .embeddings import MiniLMEmbeddings, all_cores
 from .settings import Settings
 
 log = logging.getLogger(__name__)
@@ -279,13 +279,14 @@ def _build(
             new = _copy_reusable(donors, collection, (ids, texts, metas), dim, bar, stats)
         else:
             new = list(range(len(ids)))
-        for start in range(0, len(new), BATCH):
-            part = new[start : start + BATCH]
-            batch = [texts[i] for i in part]
-            vectors = embeddings.encode(batch)
-            collection.add(ids=[ids[i] for i in part], embeddings=vectors, documents=batch, metadatas=[metas[i] for i in part])
-            bar.update(len(part))
-            stats.encoded += len(part)
+        with all_cores():
+            for start in range(0, len(new), BATCH):
+                part = new[start : start + BATCH]
+                batch = [texts[i] for i in part]
+                vectors = embeddings.encode(batch)
+                collection.add(ids=[ids[i] for i in part], embeddings=vectors, documents=batch, metadatas=[metas[i] for i in part])
+                bar.update(len(part))
+                stats.encoded += len(part)
         bar.close()
         collection.modify(metadata={
             "complete": True, "records": len(ids), "chunks": len(chunks), "built_at": time.time(),

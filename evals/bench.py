@@ -282,7 +282,9 @@ def scale_worker(n: int, work: Path, quick: bool) -> dict:
 
     from assistant import Settings
 
-    folder = write_corpus(work / f"corpus-{n}", n)
+    folder = work / f"corpus-{n}"
+    if len(list(folder.glob("*.md"))) + len(list(folder.glob("*.txt"))) != n:  # a kept work dir holds it already
+        write_corpus(folder, n)
     settings = Settings(data_dir=work / f"data-{n}", corpus_dir=folder, llm="extractive")
     load_before = load()
     t = time.perf_counter()
@@ -293,7 +295,14 @@ def scale_worker(n: int, work: Path, quick: bool) -> dict:
     index = open_index(corpus, embeddings, settings)
     t_build = time.perf_counter() - t
     load_build = load()
-    stats = index.stats
+    build_file = settings.data_dir / "bench-build.json"
+    if index.built:
+        build = {"records": index.stats.records, "build_s": round(t_build, 2), "chunks_per_s": round(index.chunk_count / t_build, 1),
+                 "records_per_s": round(index.stats.records / t_build, 1), "index_mib": round(du(settings.index_dir) / 2**20, 2),
+                 "load_build": max(load_before, load_build), "built_at": time.strftime("%Y-%m-%d %H:%M:%S")}
+        build_file.write_text(json.dumps(build))
+    else:  # re-measuring queries on an index a kept work dir holds: report the build as it was measured then
+        build = {**json.loads(build_file.read_text()), "reopen_s": round(t_build, 2)}
     bot = _bot(data_dir=settings.data_dir, corpus_dir=folder)
     assert not bot.index.built
     items = questions(quick or n >= 10_000)
@@ -309,19 +318,16 @@ def scale_worker(n: int, work: Path, quick: bool) -> dict:
         correct.append(judge(item, answer))
     return {
         "documents": len(corpus.documents), "chunks": index.chunk_count, "sentences": len(corpus.sentences),
-        "records": stats.records, "load_corpus_s": round(t_load, 2), "build_s": round(t_build, 2),
-        "chunks_per_s": round(index.chunk_count / t_build, 1), "records_per_s": round(stats.records / t_build, 1),
-        "index_mib": round(du(settings.index_dir) / 2**20, 2), "assistant_open_s": round(bot.startup_seconds, 2),
+        "load_corpus_s": round(t_load, 2), **build, "assistant_open_s": round(bot.startup_seconds, 2),
         "questions": len(items), "retrieve_p50_ms": ms(pct(retrieve, 0.5)), "retrieve_p95_ms": ms(pct(retrieve, 0.95)),
         "embed_query_p50_ms": ms(pct(embed, 0.5)),
         "search_p50_ms": ms(pct([r - e for r, e in zip(retrieve, embed)], 0.5)),
         "answer_p50_ms": ms(pct(total, 0.5)), "answer_p95_ms": ms(pct(total, 0.95)),
-        "accuracy": round(sum(correct) / len(correct), 4), "load_build": load_before if load_before > load_build else load_build,
-        "load_query": load_query, **rss_mib(),
+        "accuracy": round(sum(correct) / len(correct), 4), "load_query": load_query, **rss_mib(),
     }
 
 
-def run_scale(sizes: list[int], quick: bool, work: Path) -> dict:
+def run_scale(sizes: list[int], quick: bool, work: Path, keep: bool) -> dict:
     rows = []
     for n in sizes:
         console.print(f"[dim]scale: indexing {n:,} document(s)… (load {load()})[/]")
@@ -331,8 +337,9 @@ def run_scale(sizes: list[int], quick: bool, work: Path) -> dict:
         if proc.returncode:
             raise RuntimeError(f"scale worker {n} failed: {proc.stderr[-3000:]}")
         rows.append(json.loads(out.read_text()))
-        shutil.rmtree(work / f"corpus-{n}", ignore_errors=True)
-        shutil.rmtree(work / f"data-{n}", ignore_errors=True)
+        if not keep:
+            shutil.rmtree(work / f"corpus-{n}", ignore_errors=True)
+            shutil.rmtree(work / f"data-{n}", ignore_errors=True)
     return {"rows": rows}
 
 
@@ -419,6 +426,7 @@ def run_overhead(docs: int, reps: int, work: Path) -> dict:
     from assistant.chunking import chunk_document
     from assistant.core import shared_embeddings
     from assistant.corpus import load_corpus
+    from assistant.embeddings import all_cores
     from assistant.index import _records, open_index
 
     folder = write_corpus(work / "overhead-corpus", docs, with_article=False)
@@ -431,9 +439,10 @@ def run_overhead(docs: int, reps: int, work: Path) -> dict:
     load_before = load()
     real_encode = emb.encode
     for rep in range(reps):
-        t = time.perf_counter()
-        emb.model.encode(texts, batch_size=emb.batch_size, normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False)
-        raw_times.append(time.perf_counter() - t)
+        with all_cores():  # the threads the indexing path encodes with
+            t = time.perf_counter()
+            emb.model.encode(texts, batch_size=emb.batch_size, normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False)
+            raw_times.append(time.perf_counter() - t)
         emb._cache.clear()
         spent = [0.0]
 
@@ -563,6 +572,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sizes", type=int, nargs="+", help="scale sizes (default 1 100 1000 [10000])")
     parser.add_argument("--overhead-docs", type=int, default=60, help="documents for the overhead comparison")
     parser.add_argument("--report-dir", type=Path, default=REPORT_DIR)
+    parser.add_argument("--work-dir", type=Path, help="keep corpora and indexes here; a later run re-measures queries on them without rebuilding")
     parser.add_argument("--name", default="bench", help="report file stem")
     parser.add_argument("--threads", type=int, help="torch intra-op threads (default: torch's, = cores); children get OMP_NUM_THREADS")
     args = parser.parse_args(argv)
@@ -573,7 +583,9 @@ def main(argv: list[str] | None = None) -> int:
     results: dict = {"meta": {"started": time.strftime("%Y-%m-%d %H:%M:%S"), "cpus": os.cpu_count(), "python": platform.python_version(),
                               "platform": platform.platform(terse=True), "load_start": list(os.getloadavg()), "parts": parts,
                               "sizes": sizes, "quick": args.quick, "torch_threads": set_threads(args.threads)}}
-    work = Path(tempfile.mkdtemp(prefix="summit-bench-"))
+    keep = args.work_dir is not None
+    work = args.work_dir or Path(tempfile.mkdtemp(prefix="summit-bench-"))
+    work.mkdir(parents=True, exist_ok=True)
     try:
         for part in parts:
             console.print(f"[bold]{part}[/] (load {load()})")
@@ -583,14 +595,15 @@ def main(argv: list[str] | None = None) -> int:
             elif part == "warm":
                 results["warm"] = run_warm(args.quick, work)
             elif part == "scale":
-                results["scale"] = run_scale(sizes, args.quick, work)
+                results["scale"] = run_scale(sizes, args.quick, work, keep)
             elif part == "baseline":
                 results["baseline"] = run_baseline(args.quick, work, results.get("warm"))
             elif part == "overhead":
                 results["overhead"] = run_overhead(max(5, args.overhead_docs // (4 if args.quick else 1)), 1 if args.quick else 2, work)
             results["meta"].setdefault("part_seconds", {})[part] = round(time.perf_counter() - started, 1)
     finally:
-        shutil.rmtree(work, ignore_errors=True)
+        if not keep:
+            shutil.rmtree(work, ignore_errors=True)
     results["meta"]["load_end"] = list(os.getloadavg())
     results["targets"] = targets(results)
     show(results)
