@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass, field
 
 from .corpus import Corpus
-from .language import Quantity, Span, capitalized_spans, has_month, normalise, proper_words, quantities, tokens
+from .language import Quantity, Span, capitalized_spans, clauses, has_month, matches, normalise, prefix, proper_words, quantities, tokens
 
 # Expected answer types, checked in order; the first pattern that matches wins.
 _LEAD = r"^\W*(?:(?:and|but|so|then|also|ok|okay)\W+)?"  # "And who organised it?" is still a who-question
@@ -201,6 +201,19 @@ def is_topical(name: str, topic_words: frozenset[str]) -> bool:
     return all(w.split("’")[0].split("'")[0] in topic_words for w in name.split())
 
 
+def _about_subject(sentence: str, pos: int, question: Question, topic_words: frozenset[str]) -> bool:
+    """Whether the value at ``pos`` belongs to what the question asks about: its clause (with the clause a
+    "which …" clause hangs on) shares a word with the question. "In what year did the summit happen?" is
+    not answered by "…, President Yoon highlighted … relations in 1997"."""
+    spans = clauses(sentence)
+    at = next((i for i, (a, b) in enumerate(spans) if a <= pos < b), len(spans) - 1)
+    first = at - 1 if at and re.match(r"\s*(which|that|who)\b", sentence[spans[at][0] :]) else at
+    have = set(tokens(sentence[spans[first][0] : spans[at][1]]))
+    topic = {w.lower() for w in topic_words}
+    wanted = {t for t in question.own_terms if t not in TYPE_WORDS.get(question.answer_type, ()) and t not in topic}
+    return not wanted or any(matches(t, have, {prefix(h) for h in have}) for t in wanted)
+
+
 def satisfies(
     answer_type: str, sentence: str, question: Question, topic_words: frozenset[str] = frozenset(), proper: frozenset[str] = frozenset()
 ) -> bool:
@@ -219,7 +232,8 @@ def satisfies(
         specific = [s for s in new_names if len(s.text.split()) >= 2 and not is_topical(s.text, topic_words)]
         return bool(specific) or "“" in sentence
     if answer_type == "year":
-        return any(q.unit == "year" for q in nums) or bool(re.search(r"\b(this|next|last) year\b", sentence))
+        spots = [q.start for q in nums if q.unit == "year"] + [m.start() for m in re.finditer(r"\b(this|next|last) year\b", sentence)]
+        return any(_about_subject(sentence, pos, question, topic_words) for pos in spots)
     if answer_type == "fold":
         return any(q.unit == "fold" for q in nums)
     if answer_type == "number":

@@ -66,6 +66,12 @@ def test_paraphrased_question_is_answered_in_the_articles_words(bot):
     assert person.text.startswith("Hun Manet.")
 
 
+def test_a_year_must_belong_to_what_is_asked_about(bot):
+    # 1997 is when relations were reestablished, not when the summit happened.
+    assert bot.ask("In what calendar year did this meeting of leaders happen?").refused
+    assert bot.ask("In what year did the two states restore formal links?").text.startswith("1997.")
+
+
 def test_each_part_of_a_two_topic_question_gets_its_own_sentence(bot):
     answer = bot.ask("What did the two countries agree on security and on the economy?")
     assert "peacekeeping" in answer.text and "free trade agreement" in answer.text
