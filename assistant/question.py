@@ -11,6 +11,10 @@ from .language import Quantity, Span, capitalized_spans, clauses, has_month, mat
 # Expected answer types, checked in order; the first pattern that matches wins.
 _LEAD = r"^\W*(?:(?:and|but|so|then|also|ok|okay)\W+)?"  # "And who organised it?" is still a who-question
 _TYPES: list[tuple[str, re.Pattern]] = [
+    # Questions about the article itself ("What is this article about?", "Summarize it").
+    ("overview", re.compile(r"\b(this|the) (article|story|text|piece|report)( \w+){0,2} about\W*$|\bsummar(y|ise|ize)\b|\b(main|key) points\b|\btl;?dr\b|\bgist\b|\boverview\b")),
+    # "Who is Kim Tae-hyo?" asks what the article says about a person it names, not for another name.
+    ("identity", re.compile(r"^\W*(?i:(?:and|but|so|then|also)\W+)?(?i:who (is|was|are|were)) (?!the\b|a\b|an\b)[A-Z][\w’'-]*(\s+[A-Z][\w’'-]*)*\s*\??$")),
     ("money", re.compile(r"\b(how much money|dollars?|usd|\$|won\b|budget|cost|costs|price|worth|funding|monetary value|value of the)\b")),
     ("date", re.compile(r"\b(exact date|what date|which date|on what date|calendar date|date of|day and month|precise date)\b")),
     ("names", re.compile(r"\b(names? of|what (are|were) (the )?(documents|agreements|titles)( called)?|titles?|what is the name|called)\b")),
@@ -34,7 +38,7 @@ TYPE_WORDS: dict[str, frozenset[str]] = {
 _TIME_UNIT = re.compile(r"\bhow many (minutes|hours|days|weeks|months|years)\b", re.IGNORECASE)
 # Verbs that report what someone said: a "what did X say" question needs X as their speaker.
 _SPEECH_VERB = re.compile(
-    r"\b(said|says|noted|emphasi[sz]ed|highlighted|announced|praised|stated|told|remarked|declared|stressed|called|described)\b",
+    r"\b(said|says|noted|emphasi[sz]ed|highlighted|announced|praised|stated|told|remarked|declared|stressed|called|described|detailed|outlined)\b",
     re.IGNORECASE,
 )
 _WH = re.compile(r"\b(what|which|who|whom|when|where|why|how)\b", re.IGNORECASE)
@@ -78,8 +82,15 @@ _SECOND_WH = re.compile(
 _TWO_TOPICS = re.compile(r"^(?P<head>.+?\b)(?P<p1>on|about|regarding|in|for)\s+(?P<a>.+?)\s+and\s+(?P<p2>on|about|regarding|in|for)\s+(?P<b>[^,]+?)(?P<end>[?.!]*)$", re.IGNORECASE)
 
 
+# "Where, and on which weekday, did they meet?": two wh-phrases sharing one clause.
+_SHARED_CLAUSE = re.compile(r"^(?P<a>[^,]+?),\s*and\s+(?P<b>[^,]+?),\s*(?P<rest>.+)$", re.IGNORECASE)
+
+
 def parts(text: str) -> list[str]:
     """The separate questions inside ``text``, each a question of its own; ``[text]`` when it asks one thing."""
+    shared = _SHARED_CLAUSE.match(text)
+    if shared and _WH.search(shared["a"]) and _WH.search(shared["b"]):
+        return [f"{shared['a']} {shared['rest']}", f"{shared['b']} {shared['rest']}"]
     pieces = [p.strip(" ,") for p in _SECOND_WH.split(text)]
     if len(pieces) >= 2 and all(_WH.search(p) for p in pieces):
         return [p if p.endswith("?") else p + "?" for p in pieces]
@@ -91,9 +102,8 @@ def parts(text: str) -> list[str]:
 
 
 def answer_type(text: str) -> str:
-    lowered = text.lower()
     for name, pattern in _TYPES:
-        if pattern.search(lowered):
+        if pattern.search(text if name == "identity" else text.lower()):  # identity needs the capitals
             return name
     return "other"
 
@@ -218,7 +228,7 @@ def satisfies(
     answer_type: str, sentence: str, question: Question, topic_words: frozenset[str] = frozenset(), proper: frozenset[str] = frozenset()
 ) -> bool:
     """Whether ``sentence`` holds the kind of value the question asks for (a number for "how many" …)."""
-    if answer_type in ("other", "reason"):
+    if answer_type in ("other", "reason", "overview", "identity"):
         return True
     asked = {n.text.lower() for n in question.names} | {n.lower() for n in question.context_names}
     nums = [q for q in quantities(sentence) if q.key not in {n.key for n in question.numbers}]

@@ -66,6 +66,34 @@ def test_paraphrased_question_is_answered_in_the_articles_words(bot):
     assert person.text.startswith("Hun Manet.")
 
 
+def test_what_the_article_is_about_quotes_its_lede(bot):
+    answer = bot.ask("What is this article about?")
+    assert not answer.refused and "strategic partnership" in answer.text
+    assert [c.paragraph for c in answer.citations] == [1, 2, 3]
+
+
+@pytest.mark.parametrize(
+    ("question", "starts"),
+    [
+        ("How long since a Cambodian leader visited South Korea?", "A decade."),
+        ("When will the demining project start?", "This year."),
+        ("Who is the Cambodian Prime Minister who attended the summit?", "Hun Manet."),
+    ],
+)
+def test_direct_first_sentences(bot, question, starts):
+    assert bot.ask(question).text.startswith(starts)
+
+
+def test_who_is_a_named_person_describes_them_without_naming_someone_else(bot):
+    answer = bot.ask("Who is Kim Tae-hyo?")
+    assert answer.text.startswith("“Kim Tae-hyo of South Korea’s National Security Office")
+
+
+def test_what_a_document_said_is_read_from_its_reporting_verb(bot):
+    answer = bot.ask("What did the joint statement say about defense?")
+    assert "anti-terror training" in answer.text
+
+
 def test_a_year_must_belong_to_what_is_asked_about(bot):
     # 1997 is when relations were reestablished, not when the summit happened.
     assert bot.ask("In what calendar year did this meeting of leaders happen?").refused

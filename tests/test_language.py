@@ -43,6 +43,11 @@ def test_capitalized_spans_skip_sentence_initial_common_words():
         ("What was the trade volume in dollars?", "money"),
         ("Why was it important?", "reason"),
         ("What did Hun Manet say in his speech?", "statement"),
+        ("What is this article about?", "overview"),
+        ("Summarize it, please", "overview"),
+        ("What did the article say about trade?", "statement"),
+        ("Who is Kim Tae-hyo?", "identity"),
+        ("Who is the president?", "person"),
     ],
 )
 def test_answer_types(question, kind):

@@ -27,6 +27,7 @@ EXTRA_FACTOR_MULTI = 0.6  # ... or this share when the question asks several thi
 TYPED_FACTOR = 0.85  # the sentence holding the asked-for value must be nearly as relevant as the best one,
 MIN_NAME_OVERLAP = 2  # a replacement name must share this much context (or words) with the wrong one
 _PLACE_PREPOSITIONS = ("in", "at")
+OVERVIEW_SENTENCES = 3  # lede sentences quoted for "what is the article about?"
 UNIT_MATCH = 0.5  # credit for a number of the same unit (year, n-fold) as the wrong one
 ANCHOR_MAX_DF = 1  # ... or share a word with the question that no other sentence uses
 _WEEKDAYS_MONTHS = re.compile(
@@ -221,8 +222,11 @@ class ExtractiveGenerator(AnswerGenerator):
                 # "How many agreements": a count, never a span of time like "a decade".
                 found = [q for q in found if q.surface.lower() != "decade"]
             if not found:
-                return ""
+                relative = re.search(r"\b(this|next|last) year\b", text) if question.answer_type == "time" else None
+                return f"{relative.group(0).capitalize()}." if relative else ""
             q = max(found, key=lambda x: clause_score(x.start))
+            if q.surface.lower() == "decade":
+                return "A decade."
             unit = ""
             tail = re.match(r"\s+((?:[a-z][a-z-]+\s?){1,2})", text[q.end :])
             if tail and question.answer_type == "number" and q.unit == "":
@@ -293,7 +297,27 @@ class ExtractiveGenerator(AnswerGenerator):
             text += f" The closest it comes: {self._quote(nearby)}"
         return Draft(text, [(s.sentence, s.support) for s in nearby], "refusal", scored[0].support if scored else 0.0)
 
+    def _overview(self) -> Draft:
+        """ "What is this article about?": the article's own lede, quoted: the first sentence of each of the
+        first paragraphs (of each document, when there are several)."""
+        documents = self.scorer.index.corpus.documents
+        if len(documents) == 1:
+            firsts = {}
+            for s in documents[0].sentences:
+                firsts.setdefault(s.paragraph, s)
+            lede = list(firsts.values())[:OVERVIEW_SENTENCES]
+            intro = f"The article “{documents[0].title}” reports:"
+        else:
+            lede = [d.sentences[0] for d in documents[:OVERVIEW_SENTENCES] if d.sentences]
+            intro = f"The {len(documents)} documents open with:"
+        # Quoted as the article's own summary rather than scored against the question: full support.
+        cited = [(s, 1.0) for s in lede]
+        quotes = " ".join(f"“{s.text}” [{i}]" for i, (s, _) in enumerate(cited, 1))
+        return Draft(f"{intro} {quotes}", cited, "answer", 1.0)
+
     def generate(self, question: Question, context: list[Document], history: list[dict]) -> Draft:
+        if question.answer_type == "overview":
+            return self._overview()
         scored = self.scorer.score(question, self._sentences(context))
         if not scored:
             return Draft("The article does not say anything about that.", [], "refusal", 0.0)
