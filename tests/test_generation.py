@@ -84,6 +84,12 @@ def test_direct_first_sentences(bot, question, starts):
     assert bot.ask(question).text.startswith(starts)
 
 
+def test_a_rarer_subject_word_outweighs_a_shared_verb(bot):
+    # The forum sentence shares "attended"; the summit sentences name who was there.
+    answer = bot.ask("Who attended the summit?")
+    assert not answer.refused and "Yoon" in answer.text.split("“")[0]
+
+
 def test_who_is_a_named_person_describes_them_without_naming_someone_else(bot):
     answer = bot.ask("Who is Kim Tae-hyo?")
     assert answer.text.startswith("“Kim Tae-hyo of South Korea’s National Security Office")

@@ -30,6 +30,7 @@ _PLACE_PREPOSITIONS = ("in", "at")
 OVERVIEW_SENTENCES = 3  # lede sentences quoted for "what is the article about?"
 UNIT_MATCH = 0.5  # credit for a number of the same unit (year, n-fold) as the wrong one
 ANCHOR_MAX_DF = 1  # ... or share a word with the question that no other sentence uses
+SUBJECT_MAX_DF = 3  # ... or hold a fairly rare question word the best sentence lacks
 _WEEKDAYS_MONTHS = re.compile(
     r"^(monday|tuesday|wednesday|thursday|friday|saturday|sunday|january|february|march|april|may|june|july|"
     r"august|september|october|november|december)$",
@@ -121,6 +122,15 @@ class ExtractiveGenerator(AnswerGenerator):
         """Whether the sentence shares a rare (specific) word with ``terms``, e.g. "reestablished"."""
         have = set(tokens(scored.sentence.text))
         return any(t in have and self.scorer.document_frequency(t) <= ANCHOR_MAX_DF for t in terms)
+
+    def _covers_what_best_lacks(self, question: Question, best: ScoredSentence, other: ScoredSentence) -> bool:
+        """Whether ``other`` has a word of the question that the best sentence lacks and few sentences use:
+        "Who attended the summit?" — the forum sentence has "attended", the summit sentence has "summit"."""
+        best_words = set(tokens(best.sentence.text))
+        have = set(tokens(other.sentence.text))
+        return any(
+            t in have and t not in best_words and 0 < self.scorer.document_frequency(t) <= SUBJECT_MAX_DF for t in question.own_terms
+        )
 
     def _candidates(self, wrong: Span | Quantity, text: str, place_slot: bool = False) -> list[tuple[str, int, int, float]]:
         """Values in ``text`` of the same shape as ``wrong``: (surface, start, end, shared-word bonus)."""
@@ -342,7 +352,13 @@ class ExtractiveGenerator(AnswerGenerator):
         typed = [
             s
             for s in scored
-            if s.typed and (s.support >= best.support * TYPED_FACTOR or self._anchored(question.own_terms, s) or not best_is_specific)
+            if s.typed
+            and (
+                s.support >= best.support * TYPED_FACTOR
+                or self._anchored(question.own_terms, s)
+                or not best_is_specific
+                or self._covers_what_best_lacks(question, best, s)
+            )
         ]
         if not typed or typed[0].support < self.threshold:
             focus = indirect(question.text)
