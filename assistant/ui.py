@@ -39,11 +39,13 @@ DESCRIPTION = (
     "Answers come only from the news article, with the sentences they rely on cited."
 )
 EXAMPLES = [
+    "What is this article about?",
     "Who did Yoon Suk Yeol meet in Seoul?",
     "How much has trade grown since 1997?",
     "What did the two countries agree on defense?",
     "How many people attended the business forum?",
     "What is the exact date of the summit?",
+    "Why was the summit held in Phnom Penh?",
 ]
 ERROR_REPLY = "Something went wrong answering that; please try again."
 REFUSAL_NOTE = "The article does not answer this."
