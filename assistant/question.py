@@ -15,7 +15,7 @@ _TYPES: list[tuple[str, re.Pattern]] = [
     ("overview", re.compile(r"\b(this|the) (article|story|text|piece|report)( \w+){0,2} about\W*$|\bsummar(y|ise|ize)\b|\b(main|key) points\b|\btl;?dr\b|\bgist\b|\boverview\b")),
     # "Who is Kim Tae-hyo?" asks what the article says about a person it names, not for another name.
     ("identity", re.compile(r"^\W*(?i:(?:and|but|so|then|also)\W+)?(?i:who (is|was|are|were)) (?!the\b|a\b|an\b)[A-Z][\w’'-]*(\s+[A-Z][\w’'-]*)*\s*\??$")),
-    ("money", re.compile(r"\b(how much money|dollars?|usd|\$|won\b|budget|cost|costs|price|worth|funding|monetary value|value of the)\b")),
+    ("money", re.compile(r"\b(how much (\w+ )?money|dollars?|usd|\$|won\b|budget|cost|costs|price|worth|funding|monetary value|value of the)\b")),
     ("date", re.compile(r"\b(exact date|what date|which date|on what date|calendar date|date of|day and month|precise date)\b")),
     ("names", re.compile(r"\b(names? of|what (are|were) (the )?(documents|agreements|titles)( called)?|titles?|what is the name|called)\b")),
     ("year", re.compile(r"\b(what|which) (calendar )?year\b|\bby when\b")),
@@ -225,7 +225,12 @@ def _about_subject(sentence: str, pos: int, question: Question, topic_words: fro
 
 
 def satisfies(
-    answer_type: str, sentence: str, question: Question, topic_words: frozenset[str] = frozenset(), proper: frozenset[str] = frozenset()
+    answer_type: str,
+    sentence: str,
+    question: Question,
+    topic_words: frozenset[str] = frozenset(),
+    proper: frozenset[str] = frozenset(),
+    person_words: frozenset[str] = frozenset(),
 ) -> bool:
     """Whether ``sentence`` holds the kind of value the question asks for (a number for "how many" …)."""
     if answer_type in ("other", "reason", "overview", "identity"):
@@ -258,7 +263,8 @@ def satisfies(
         return bool(counted)
     new_names = [s for s in new_names if not is_topical(s.text, topic_words)]
     if answer_type == "person":
-        return any(is_person_like(s.text) for s in new_names)
+        # "Kim announced …": a lone surname counts when the article names that person in full elsewhere.
+        return any(is_person_like(s.text) or s.text in person_words for s in new_names)
     if answer_type == "place":
         # A place answer is named where something happened: "in Seoul", "at the Business Forum".
         return any(re.search(r"\b(in|at)\s+(the\s+)?$", sentence[: s.start]) for s in new_names)
@@ -290,6 +296,8 @@ class QuestionAnalyser:
                 word_df[word] = word_df.get(word, 0) + 1
         # Capitalised words in many sentences are the article's topic (the two countries), not answers.
         self.topic_words = frozenset(w for w, n in word_df.items() if n >= 3)
+        spans = [sp.text.removesuffix("’s") for text in texts for sp in capitalized_spans(text, self.proper)]
+        self.person_words = frozenset(w for sp in spans if is_person_like(sp) for w in TITLE.sub(" ", sp).split())
         self.aliases = corpus.aliases
         self.synonyms = corpus.synonyms
         self.text = normalise(" ".join(d.text for d in corpus.documents))
@@ -312,4 +320,4 @@ class QuestionAnalyser:
         return quantity.key in self.number_keys
 
     def satisfies(self, answer_type: str, sentence: str, question: Question) -> bool:
-        return satisfies(answer_type, sentence, question, self.topic_words, self.proper)
+        return satisfies(answer_type, sentence, question, self.topic_words, self.proper, self.person_words)

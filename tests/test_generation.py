@@ -28,6 +28,10 @@ def test_exact_date_is_refused_plainly(bot):
         ("Why was the meeting of leaders staged in Phnom Penh rather than in Korea?", "Seoul", "Phnom Penh"),
         # "He noted that trade…" lends its speaker from the sentence before.
         ("What did Moon Jae-in tell his guest about growth in commerce?", "President Yoon", "Moon Jae-in"),
+        # A weekday by a weekday; a rank and a relative year by the article's own.
+        ("So the two leaders met on a Friday in Seoul — what came out of that meeting?", "Thursday", "Friday"),
+        ("Is South Korea the largest investor in Cambodia?", "second-largest investor", "largest investor"),
+        ("Why won't the mine-clearing program start until next year?", "this year", "next year"),
     ],
 )
 def test_false_premises_are_corrected(bot, question, right, wrong):
@@ -88,6 +92,14 @@ def test_a_rarer_subject_word_outweighs_a_shared_verb(bot):
     # The forum sentence shares "attended"; the summit sentences name who was there.
     answer = bot.ask("Who attended the summit?")
     assert not answer.refused and "Yoon" in answer.text.split("“")[0]
+
+
+def test_a_surname_the_article_gives_in_full_elsewhere_is_a_person(bot):
+    assert bot.ask("Who unveiled the new landmine clearing project?").text.startswith("Kim.")
+
+
+def test_money_asked_in_other_words_still_needs_an_amount(bot):
+    assert bot.ask("How much aid money does Korea hand Cambodia each year?").refused
 
 
 def test_who_is_a_named_person_describes_them_without_naming_someone_else(bot):

@@ -27,6 +27,9 @@ EXTRA_FACTOR_MULTI = 0.6  # ... or this share when the question asks several thi
 TYPED_FACTOR = 0.85  # the sentence holding the asked-for value must be nearly as relevant as the best one,
 MIN_NAME_OVERLAP = 2  # a replacement name must share this much context (or words) with the wrong one
 _PLACE_PREPOSITIONS = ("in", "at")
+_TOP_RANK = re.compile(r"\b(top|largest|biggest|leading|number one)\s+(?:foreign\s+)?(?P<noun>[a-z]+)", re.IGNORECASE)
+_ORDINAL_RANK = re.compile(r"\b(second|third|fourth|fifth)-(largest|biggest)\s+(?P<noun>[a-z]+)", re.IGNORECASE)
+_RELATIVE_YEAR = re.compile(r"\b(this|next|last) year\b", re.IGNORECASE)
 OVERVIEW_SENTENCES = 3  # lede sentences quoted for "what is the article about?"
 UNIT_MATCH = 0.5  # credit for a number of the same unit (year, n-fold) as the wrong one
 ANCHOR_MAX_DF = 1  # ... or share a word with the question that no other sentence uses
@@ -138,9 +141,10 @@ class ExtractiveGenerator(AnswerGenerator):
             return [(q.surface, q.start, q.end, 0.0) for q in quantities(text) if q.unit == wrong.unit and q.key != wrong.key]
         wrong_words = {stem(w) for w in re.findall(r"[a-z0-9]+", wrong.text.lower())}
         found = []
+        calendar = bool(_WEEKDAYS_MONTHS.match(wrong.text))
         for span in capitalized_spans(text, self.analyser.proper):
-            if _WEEKDAYS_MONTHS.match(span.text):
-                continue
+            if bool(_WEEKDAYS_MONTHS.match(span.text)) != calendar:
+                continue  # a wrong weekday is corrected by a weekday, a wrong name never by one
             if place_slot and _word_before(text, span.start) not in _PLACE_PREPOSITIONS:
                 continue  # "held in Phnom Penh" is corrected by a place ("in Seoul"), not by "a Cambodian leader"
             words = span.text.removesuffix("’s").split()
@@ -150,7 +154,8 @@ class ExtractiveGenerator(AnswerGenerator):
                 keep = " ".join(words[-len(wrong.text.split()) :])
                 start = text.index(keep, span.start)
                 span = Span(keep, start, start + len(keep))
-            found.append((span.text.removesuffix("’s"), span.start, span.end, 2.0 * shared))
+            # Two weekdays (or months) are the same slot by their shape alone, like two years.
+            found.append((span.text.removesuffix("’s"), span.start, span.end, 2.0 * shared + (1.0 if calendar else 0.0)))
         return found
 
     def _speaker(self, question: Question, wrong: Span | Quantity, evidence: ScoredSentence) -> list[tuple[str, int, int, float]]:
@@ -204,6 +209,24 @@ class ExtractiveGenerator(AnswerGenerator):
                     same_thing = bool({stem(w) for w in normalise(their_thing).split()} & {stem(w) for w in normalise(thing).split()})
                     if same_thing and normalise(other) != normalise(owner) and normalise(other) in asked:
                         return Correction(f"{owner}'s {thing}", f"{other}’s {their_thing}", evidence)
+        return None
+
+    def _wrong_rank_or_year(self, question: Question, scored: list[ScoredSentence]) -> Correction | None:
+        """Premises no name or number check catches: "the top investor" where the article says
+        "second-largest investor", "next year" where it says "this year" for the same thing."""
+        asked = question.resolved
+        claims = []
+        top = _TOP_RANK.search(asked)
+        if top and not re.search(r"\b(second|third|fourth|fifth)\b", asked, re.IGNORECASE):
+            claims.append((top, _ORDINAL_RANK, lambda e: stem(e["noun"]) == stem(top["noun"])))
+        year = _RELATIVE_YEAR.search(asked)
+        if year and normalise(year.group(0)) not in self.analyser.text:
+            claims.append((year, _RELATIVE_YEAR, lambda e: True))
+        for claim, pattern, same_thing in claims:
+            for evidence in scored[:3]:
+                found = pattern.search(evidence.sentence.text)
+                if evidence.support >= self.threshold and found and same_thing(found):
+                    return Correction(claim.group(0), found.group(0), evidence)
         return None
 
     def _direct(self, question: Question, top: ScoredSentence) -> str:
@@ -262,7 +285,7 @@ class ExtractiveGenerator(AnswerGenerator):
                 if not _WEEKDAYS_MONTHS.match(s.text) and not is_topical(s.text, self.analyser.topic_words)
             ]
             if question.answer_type == "person":
-                spans = [(s, titled) for s, titled in spans if titled or is_person_like(s.text)]
+                spans = [(s, titled) for s, titled in spans if titled or is_person_like(s.text) or s.text in self.analyser.person_words]
             if spans:
                 # The holder of the title the question names comes first ("the Prime Minister" -> Hun Manet).
                 best, _ = max(spans, key=lambda st: (st[1], clause_score(st[0].start)))
@@ -340,7 +363,7 @@ class ExtractiveGenerator(AnswerGenerator):
             names = ", ".join(_surface(w) for w in unsupported)
             return self._refusal(question, f"The article does not mention {names}.", scored)
 
-        swap = self._swapped_owner(question, scored)
+        swap = self._swapped_owner(question, scored) or self._wrong_rank_or_year(question, scored)
         if swap:
             return self._corrected(swap)
 
@@ -387,7 +410,8 @@ class ExtractiveGenerator(AnswerGenerator):
                 cited.append(candidate)
                 covered |= set(tokens(candidate.sentence.text))
         # A multi-part question gets a direct answer per part that asks for a number or a name.
-        direct = " ".join(filter(None, (self._direct(part, best) for part, best in answered_parts))) or self._direct(question, top)
+        directs = dict.fromkeys(filter(None, (self._direct(part, best) for part, best in answered_parts)))  # once each
+        direct = " ".join(directs) or self._direct(question, top)
         text = f"{direct} {self._quote(cited)}" if direct else self._quote(cited)
         return Draft(text, [(c.sentence, c.support) for c in cited], "answer", top.support)
 
