@@ -46,6 +46,7 @@ COLUMNS = [
     ("llm_used", "LLM text used"),
     ("guard_trimmed", "guard trimmed"),
     ("guard_fallback", "guard fallback"),
+    ("inconsistent", "disagreed → extractive"),
     ("unreachable", "unreachable/error"),
     ("ungrounded", "ungrounded final"),
     ("raw_ungrounded", "ungrounded raw"),
@@ -77,6 +78,9 @@ def ungrounded_values(guard: GroundingGuard, bot: Assistant, text: str, question
     """Numbers/names in ``text`` the article never mentions (a question value is excused when negated,
     or anywhere in a refusal: "The article does not mention who won the 2022 FIFA World Cup")."""
     article = " ".join(d.text for d in bot.corpus.documents)
+    # The question in the article's words too: a correction names the premise as resolved ("premier" ->
+    # "Prime Minister"), negated.
+    question = f"{question} {bot.scorer.analyser.analyse(question).resolved}"
     return guard.unsupported_values(strip_markers(text), f"{article} {question}" if refusal else article, question)
 
 
@@ -114,6 +118,32 @@ def calibrate(bot: Assistant) -> dict:
     return {"counts": {k: len(v) for k, v in groups.items()}, "grid": grid, "claims": measured}
 
 
+def guard_metrics(stats: dict, ungrounded: int, raw_ungrounded: int) -> dict:
+    """Shares of LLM calls by outcome (None for the extractive backend, which makes none)."""
+    calls = stats.get("calls", 0)
+
+    def share(*keys: str) -> float | None:
+        return round(sum(stats.get(k, 0) for k in keys) / calls, 3) if calls else None
+
+    def count(key: str) -> int | None:
+        return stats.get(key, 0) if calls else None
+
+    return {
+        "llm_used": share("llm_answers", "llm_refusals", "llm_corrections"),
+        "guard_trimmed": share("guard_trimmed"),
+        "guard_dropped_sentences": count("guard_dropped_sentences"),
+        "guard_recited_sentences": count("guard_recited_sentences"),
+        "guard_fallback": share("guard_fallbacks"),
+        "inconsistent": share("inconsistent"),
+        "refusals_overruled": count("guard_overruled_refusals"),
+        "unreachable": share("unreachable", "errors"),
+        "llm_refusals": count("llm_refusals"),
+        "llm_corrections": count("llm_corrections"),
+        "ungrounded": ungrounded,
+        "raw_ungrounded": raw_ungrounded if calls else None,
+    }
+
+
 # -- the backend comparison -----------------------------------------------------------------------
 def run_backend(name: str, bot: Assistant, suites: list[str], guard: GroundingGuard) -> list[dict]:
     generator = bot.generator
@@ -141,25 +171,9 @@ def run_backend(name: str, bot: Assistant, suites: list[str], guard: GroundingGu
                           "answer": r.answer, "raw": entry.get("raw"), "notes": entry.get("notes", []), "seconds": r.seconds,
                           "ungrounded": bad, "raw_ungrounded": raw_bad})
         n = len(report.items)
-        calls = stats.get("calls", 0)
-        used = stats.get("llm_answers", 0) + stats.get("llm_refusals", 0) + stats.get("llm_corrections", 0)
         metrics = {k: report.metrics[k] for k in ("items", "answer_accuracy", "refusal_accuracy", "overall_accuracy", "latency_p50_ms", "latency_p95_ms")}
-        metrics.update(
-            {
-                "llm_used": round(used / calls, 3) if calls else None,
-                "guard_trimmed": round(stats.get("guard_trimmed", 0) / calls, 3) if calls else None,
-                "guard_dropped_sentences": stats.get("guard_dropped_sentences", 0) if calls else None,
-                "guard_recited_sentences": stats.get("guard_recited_sentences", 0) if calls else None,
-                "guard_fallback": round(stats.get("guard_fallbacks", 0) / calls, 3) if calls else None,
-                "refusals_overruled": stats.get("guard_overruled_refusals", 0) if calls else None,
-                "unreachable": round((stats.get("unreachable", 0) + stats.get("errors", 0)) / calls, 3) if calls else None,
-                "llm_refusals": stats.get("llm_refusals", 0) if calls else None,
-                "llm_corrections": stats.get("llm_corrections", 0) if calls else None,
-                "ungrounded": ungrounded,
-                "raw_ungrounded": raw_ungrounded if calls else None,
-                "wall_seconds": round(wall, 1),
-            }
-        )
+        metrics.update(guard_metrics(stats, ungrounded, raw_ungrounded))
+        metrics["wall_seconds"] = round(wall, 1)
         print(f"  {name}/{suite}: " + ", ".join(f"{k}={v}" for k, v in metrics.items()), flush=True)
         out.append({"backend": name, "suite": suite, "metrics": metrics, "stats": stats, "items": items, "n": n})
     return out
@@ -179,8 +193,8 @@ def replay(results: list[dict], bot: Assistant, guard: GroundingGuard) -> list[d
 
     out = []
     for r in results:
-        if r["backend"] == "extractive":
-            out.append(r)
+        if r["backend"] == "extractive":  # cheap to measure afresh, and the reference the LLM text is held to
+            out += run_backend("extractive", bot, [r["suite"]], guard)
             continue
         items = {i["id"]: i for i in load_suite(r["suite"])}
         generator = LLMGenerator(FakeListChatModel(responses=["-"]), bot.scorer, bot.generator, backend=r["backend"])
@@ -188,18 +202,20 @@ def replay(results: list[dict], bot: Assistant, guard: GroundingGuard) -> list[d
         ungrounded = raw_ungrounded = 0
         for it in r["items"]:
             item = items[it["id"]]
-            if it.get("raw") is None:  # unreachable/timed out: the fallback answer stands
+            question = bot.scorer.analyser.analyse(it["question"])
+            context = bot.retrieve(it["question"])
+            if it.get("raw") is None:  # unreachable/timed out: today's extractive answer stands in
                 generator._count("calls", "unreachable", "fallbacks")
-                new = dict(it)
+                draft = bot.generator.generate(question, context, [])
+                draft.notes = [n for n in it["notes"] if n.startswith("llm-")] + draft.notes
             else:
                 generator.model = FakeListChatModel(responses=[it["raw"]])
-                question = bot.scorer.analyser.analyse(it["question"])
-                draft = generator.generate(question, bot.retrieve(it["question"]), [])
+                draft = generator.generate(question, context, [])
 
-                class _Answer:  # what ``judge`` reads
-                    kind, text = draft.kind, draft.text
+            class _Answer:  # what ``judge`` reads
+                kind, text = draft.kind, draft.text
 
-                new = {**it, "answer": draft.text, "answer_kind": draft.kind, "correct": judge(item, _Answer), "notes": draft.notes}
+            new = {**it, "answer": draft.text, "answer_kind": draft.kind, "correct": judge(item, _Answer), "notes": draft.notes}
             new["ungrounded"] = ungrounded_values(guard, bot, new["answer"], new["question"], refusal=new["answer_kind"] == "refusal")
             ungrounded += bool(new["ungrounded"])
             raw_ungrounded += bool(new.get("raw_ungrounded"))
@@ -208,25 +224,8 @@ def replay(results: list[dict], bot: Assistant, guard: GroundingGuard) -> list[d
                                                   new["correct"], None, 0.0, new["seconds"], 0.0))
         summary = summarise(results_for_summary, list(items.values()))
         stats = dict(generator.stats)
-        calls = stats.get("calls", 0)
-        used = stats.get("llm_answers", 0) + stats.get("llm_refusals", 0) + stats.get("llm_corrections", 0)
         metrics = {**r["metrics"], **{k: summary[k] for k in ("answer_accuracy", "refusal_accuracy", "overall_accuracy")}}
-        metrics.update(
-            {
-                "llm_used": round(used / calls, 3),
-                "guard_trimmed": round(stats.get("guard_trimmed", 0) / calls, 3),
-                "guard_dropped_sentences": stats.get("guard_dropped_sentences", 0),
-                "guard_recited_sentences": stats.get("guard_recited_sentences", 0),
-                "guard_fallback": round(stats.get("guard_fallbacks", 0) / calls, 3),
-                "refusals_overruled": stats.get("guard_overruled_refusals", 0),
-                "unreachable": round((stats.get("unreachable", 0) + stats.get("errors", 0)) / calls, 3),
-                "llm_refusals": stats.get("llm_refusals", 0),
-                "llm_corrections": stats.get("llm_corrections", 0),
-                "ungrounded": ungrounded,
-                "raw_ungrounded": raw_ungrounded,
-                "replayed": True,
-            }
-        )
+        metrics.update({**guard_metrics(stats, ungrounded, raw_ungrounded), "replayed": True})
         print(f"  replayed {r['backend']}/{r['suite']}: " + ", ".join(f"{k}={v}" for k, v in metrics.items()), flush=True)
         out.append({**r, "metrics": metrics, "stats": stats, "items": new_items})
     return out
