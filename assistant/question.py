@@ -297,7 +297,11 @@ class QuestionAnalyser:
         # Capitalised words in many sentences are the article's topic (the two countries), not answers.
         self.topic_words = frozenset(w for w, n in word_df.items() if n >= 3)
         spans = [sp.text.removesuffix("’s") for text in texts for sp in capitalized_spans(text, self.proper)]
-        self.person_words = frozenset(w for sp in spans if is_person_like(sp) for w in TITLE.sub(" ", sp).split())
+        # The name part of "Cambodian Prime Minister Hun Manet" (after the title), not the demonym before it.
+        names = [TITLE.split(sp)[-1].split() for sp in spans if is_person_like(sp)]
+        self.person_words = frozenset(
+            w for name in names if not any(w.startswith(t) for w in name for t in self.topic_words) for w in name  # not "North Korean"
+        )
         self.aliases = corpus.aliases
         self.synonyms = corpus.synonyms
         self.text = normalise(" ".join(d.text for d in corpus.documents))
