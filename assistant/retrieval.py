@@ -3,10 +3,6 @@ sentence-window reranker. Every returned ``Document`` carries ``metadata["score"
 
 from __future__ import annotations
 
-import logging
-from typing import Any
-
-import bm25s
 from langchain_core.callbacks import CallbackManagerForRetrieverRun
 from langchain_core.documents import Document
 from langchain_core.retrievers import BaseRetriever
@@ -17,8 +13,6 @@ from .index import Index
 from .language import tokens
 from .question import Question
 from .scoring import SentenceScorer
-
-logging.getLogger("bm25s").setLevel(logging.WARNING)  # it logs every index build at DEBUG
 
 
 def chunk_document(chunk: Chunk, score: float, rank: int) -> Document:
@@ -39,19 +33,17 @@ class DenseRetriever(BaseRetriever):
         # Chroma's metadata filter ({"kind": "chunk"}) costs time linear in the matching records on every
         # query (measured: 3 ms unfiltered vs 79 ms filtered at 31k records), so fetch the nearest records
         # unfiltered and keep the chunks, widening until k chunks are found or the collection is exhausted.
+        # Ids and distances are all it needs: chunk ids name the chunks, and texts come from the index.
         n = self.overfetch * self.k
         while True:
-            hits = self.index.store.similarity_search_by_vector_with_relevance_scores(vector, k=n)
-            chunks = [(d, distance) for d, distance in hits if d.metadata.get("kind") == "chunk"]
-            if len(chunks) >= self.k or len(hits) < n:
+            found = self.index.store._collection.query(query_embeddings=[vector], n_results=n, include=["distances"])
+            ids, distances = found["ids"][0], found["distances"][0]
+            hits = [(by_id[i], d) for i, d in zip(ids, distances) if i in by_id]
+            if len(hits) >= self.k or len(ids) < n:
                 break
             n *= 4
         # Chroma returns cosine distances; report cosine similarity (can be slightly negative).
-        return [
-            chunk_document(by_id[d.metadata["chunk_id"]], 1.0 - float(distance), r)
-            for r, (d, distance) in enumerate(chunks[: self.k], 1)
-            if d.metadata.get("chunk_id") in by_id
-        ]
+        return [chunk_document(chunk, 1.0 - float(distance), r) for r, (chunk, distance) in enumerate(hits[: self.k], 1)]
 
 
 class BM25Retriever(BaseRetriever):
@@ -60,19 +52,15 @@ class BM25Retriever(BaseRetriever):
     model_config = ConfigDict(arbitrary_types_allowed=True)
     index: Index
     k: int = 10
-    engine: Any = None
-
-    def model_post_init(self, __context: Any) -> None:
-        self.engine = bm25s.BM25()
-        # An empty token list would break bm25s; "_" keeps such a chunk indexable (it never matches).
-        self.engine.index([tokens(c.text) or ["_"] for c in self.index.chunks], show_progress=False)
 
     def _get_relevant_documents(self, query: str, *, run_manager: CallbackManagerForRetrieverRun) -> list[Document]:
-        query_tokens = [t for t in tokens(query) if t in self.engine.vocab_dict]
+        engine = self.index.bm25
+        query_tokens = [t for t in tokens(query) if t in engine.vocab_dict]
         if not query_tokens:
             return []
         k = min(self.k, len(self.index.chunks))
-        ids, scores = self.engine.retrieve([query_tokens], k=k, show_progress=False, n_threads=1)
+        # n_threads=0: with n_threads>=1 bm25s starts a thread pool for every query.
+        ids, scores = engine.retrieve([query_tokens], k=k, show_progress=False, n_threads=0)
         return [
             chunk_document(self.index.chunks[int(i)], float(s), r)
             for r, (i, s) in enumerate(zip(ids[0], scores[0]), 1)

@@ -423,16 +423,15 @@ def run_overhead(docs: int, reps: int, work: Path) -> dict:
     """Same texts, same model: our whole indexing path (chunking, batching, Chroma writes) vs one raw
     ``SentenceTransformer.encode`` call over all of them."""
     from assistant import Settings
-    from assistant.chunking import chunk_document
     from assistant.core import shared_embeddings
     from assistant.corpus import load_corpus
     from assistant.embeddings import all_cores
-    from assistant.index import _records, open_index
+    from assistant.index import _records, chunk_corpus, open_index
 
     folder = write_corpus(work / "overhead-corpus", docs, with_article=False)
     corpus = load_corpus(folder)
     emb = shared_embeddings()
-    chunks = [c for d in corpus.documents for c in chunk_document(d, emb.count_tokens, 96, 1)]
+    chunks = chunk_corpus(corpus, emb, Settings())
     _, texts, _ = _records(corpus, chunks)
     emb.model.encode(texts[:64], batch_size=emb.batch_size)  # warm the model
     raw_times, our_times, encode_times = [], [], []

@@ -131,3 +131,60 @@ def test_leftover_temporary_collections_are_dropped_by_the_next_build(bot, setti
     (settings.corpus_dir / "extra.md").write_text("The delegation also visited Busan. It toured the port.")
     second = open_index(load_corpus(settings.corpus_dir), bot.embeddings, settings)
     assert _collections(second) == [second.collection_name]
+
+
+def test_bm25_index_is_saved_once_and_loaded_by_the_next_open(bot, settings):
+    corpus = load_corpus(settings.corpus_dir)
+    first = open_index(corpus, bot.embeddings, settings)
+    query = [["trade", "#20fold"]]
+    expected = first.bm25.retrieve(query, k=3, show_progress=False, n_threads=0)
+    saved = list((settings.data_dir / "bm25").iterdir())
+    assert [p.name for p in saved] == [f"{first.collection_name}-{index_module._lexical_version()}"]
+    written = {f.name: f.stat().st_mtime_ns for f in saved[0].iterdir()}
+    again = open_index(corpus, bot.embeddings, settings)
+    got = again.bm25.retrieve(query, k=3, show_progress=False, n_threads=0)
+    assert got[0].tolist() == expected[0].tolist() and got[1].tolist() == expected[1].tolist()
+    assert {f.name: f.stat().st_mtime_ns for f in saved[0].iterdir()} == written  # loaded, not written again
+
+
+def test_bm25_copies_of_other_collections_are_replaced(bot, settings):
+    corpus = load_corpus(settings.corpus_dir)
+    stale = settings.data_dir / "bm25" / f"{settings.collection_prefix}-0123456789abcdef-000000000000"
+    stale.mkdir(parents=True)
+    (stale / "params.index.json").write_text("{}")
+    index = open_index(corpus, bot.embeddings, settings)
+    assert index.bm25.scores["num_docs"] == index.chunk_count
+    assert [p.name for p in (settings.data_dir / "bm25").iterdir()] == [f"{index.collection_name}-{index_module._lexical_version()}"]
+
+
+def test_damaged_bm25_copy_is_rebuilt(bot, settings):
+    corpus = load_corpus(settings.corpus_dir)
+    first = open_index(corpus, bot.embeddings, settings)
+    num_docs = first.bm25.scores["num_docs"]
+    path = settings.data_dir / "bm25" / f"{first.collection_name}-{index_module._lexical_version()}"
+    for f in path.iterdir():
+        f.write_bytes(b"garbage")
+    again = open_index(corpus, bot.embeddings, settings)
+    assert again.bm25.scores["num_docs"] == num_docs
+
+
+def test_batched_token_counts_chunk_like_one_call_per_sentence(bot):
+    from assistant.chunking import chunk_document
+    from assistant.index import chunk_corpus
+
+    one_by_one = [c for d in bot.corpus.documents for c in chunk_document(d, bot.embeddings.count_tokens, 96, 1)]
+    assert chunk_corpus(bot.corpus, bot.embeddings, Settings(chunk_tokens=96, chunk_overlap=1)) == one_by_one
+    texts = [s.text for s in bot.corpus.sentences]
+    assert bot.embeddings.count_tokens_many(texts) == [bot.embeddings.count_tokens(t) for t in texts]
+
+
+def test_query_cache_overflow_keeps_every_vector_asked_for():
+    import numpy as np
+
+    from assistant.embeddings import MiniLMEmbeddings
+
+    small = MiniLMEmbeddings(cache_size=3)
+    first = small.encode(["trade grew twentyfold", "Seoul summit"])
+    # One cached text plus three new ones overflow the cache: it is emptied, yet every vector comes back.
+    again = small.encode(["trade grew twentyfold", "demining", "peacekeeping", "scholarships"])
+    assert again.shape == (4, 384) and np.allclose(again[0], first[0], atol=1e-6)

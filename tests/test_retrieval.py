@@ -49,3 +49,20 @@ def test_assistant_retrieve_returns_k_scored_passages(bot):
     docs = bot.retrieve("Who praised Cambodia for adhering to UN sanctions?", k=2)
     assert len(docs) == 2 and "Kim Tae-hyo" in docs[0].page_content
     assert all("score" in d.metadata for d in docs)
+
+
+@pytest.mark.parametrize("overfetch", [1, 4])
+def test_dense_returns_the_nearest_chunks_as_a_filtered_search_would(bot, overfetch):
+    # The collection also holds sentence records; the retriever searches unfiltered and keeps the chunks,
+    # widening the search when too few chunks come back (overfetch=1 forces that).
+    query = "Which agreements were signed on defence cooperation?"
+    k = bot.index.chunk_count - 1
+    got = DenseRetriever(index=bot.index, k=k, overfetch=overfetch).invoke(query)
+    filtered = bot.index.store.similarity_search_with_score(query, k=k, filter={"kind": "chunk"})
+    assert [d.id for d in got] == [d.metadata["chunk_id"] for d, _ in filtered]
+    assert [d.metadata["score"] for d in got] == pytest.approx([1 - s for _, s in filtered], abs=1e-6)
+
+
+def test_dense_asks_for_more_chunks_than_exist(bot):
+    docs = DenseRetriever(index=bot.index, k=bot.index.chunk_count + 5).invoke("trade")
+    assert sorted(d.id for d in docs) == sorted(c.chunk_id for c in bot.index.chunks)
