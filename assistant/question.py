@@ -22,7 +22,7 @@ _TYPES: list[tuple[str, re.Pattern]] = [
     ("fold", re.compile(r"\bby what factor\b|\bhow many times\b|\bhow many-fold\b|\bmultipl(y|ied)\b|\b\w+-fold\b.*\?$")),
     ("number", re.compile(r"\bhow many\b|\bhow much\b|\bwhat (number|percentage|share|proportion|factor)\b|\bby (what|how much) (factor|multiple)\b|\bhow (large|big|fast)\b|\bnumber of\b|\bhow long\b")),
     ("person", re.compile(_LEAD + r"(who|whom)\b|\bwhich (\w+ )?(leaders?|officials?|presidents?|ministers?|persons?|people)\b|\bwhose\b")),
-    ("place", re.compile(_LEAD + r"where\b(?!\s+(does|do|did)\s+[\w\s]{1,30}\b(rank|stand|place)\b)|\bin (what|which) (city|country|place|capital)\b|\bwhat (city|country|venue|location|capital)\b")),
+    ("place", re.compile(_LEAD + r"where\b(?!\s+(does|do|did)\s+[\w\s]{1,30}\b(rank|stand|place)\b)|\bin (what|which) (city|country|place|capital)\b|\bwhat (city|country|venue|location|capital)\b|\b(what|which) (province|district|town|venue|location)\b")),
     ("day", re.compile(r"\b(what|which) day\b|\bday of the week\b|\bweekday\b")),
     ("statement", re.compile(r"\bwhat did (?P<speaker>.+?) (say|tell|state|declare|remark)\b")),
     ("time", re.compile(_LEAD + r"when\b|\bwhat time\b")),
@@ -149,9 +149,11 @@ def resolve_synonyms(text: str, synonyms: dict[str, str]) -> str:
     longest phrase wins ("head of state" before "state")."""
     if not synonyms:
         return text
-    by_lower = {k.lower(): v for k, v in synonyms.items()}
-    pattern = re.compile(r"(?<![\w-])(" + "|".join(re.escape(k) for k in sorted(by_lower, key=len, reverse=True)) + r")(?![\w-])", re.IGNORECASE)
-    return pattern.sub(lambda m: by_lower[m.group(0).lower()], text)
+    # "landmine clearance", "landmine-clearance" and "landmine  clearance" are one phrase.
+    by_key = {re.sub(r"[\s-]+", " ", k.lower()): v for k, v in synonyms.items()}
+    phrases = (r"[\s-]+".join(re.escape(w) for w in k.split(" ")) for k in sorted(by_key, key=len, reverse=True))
+    pattern = re.compile(r"(?<![\w-])(" + "|".join(phrases) + r")(?![\w-])", re.IGNORECASE)
+    return pattern.sub(lambda m: by_key[re.sub(r"[\s-]+", " ", m.group(0).lower())], text)
 
 
 def resolve(text: str, aliases: dict[str, str], synonyms: dict[str, str]) -> str:

@@ -112,6 +112,16 @@ def test_what_a_document_said_is_read_from_its_reporting_verb(bot):
     assert "anti-terror training" in answer.text
 
 
+def test_a_part_the_article_leaves_open_is_named(bot):
+    answer = bot.ask("How many documents were signed, and what are their titles?")
+    assert answer.text.startswith("Six key documents.")
+    assert answer.text.endswith("The article does not answer: “what are their titles?”")
+
+
+def test_a_place_asked_for_must_be_named_in_the_evidence(bot):
+    assert bot.ask("Which province of Cambodia will the landmine clearance work begin in?").refused
+
+
 def test_a_year_must_belong_to_what_is_asked_about(bot):
     # 1997 is when relations were reestablished, not when the summit happened.
     assert bot.ask("In what calendar year did this meeting of leaders happen?").refused

@@ -98,3 +98,5 @@ def test_synonyms_put_questions_in_the_articles_words():
     # The longest phrase wins, and words inside other words are left alone.
     assert resolve_synonyms("Who is the head of government?", synonyms) == "Who is the Prime Minister?"
     assert resolve_synonyms("e-commerce and commercenter", synonyms) == "e-commerce and commercenter"
+    # Hyphens and spaces inside a phrase are interchangeable.
+    assert resolve_synonyms("the head-of-government's trip", synonyms) == "the Prime Minister's trip"

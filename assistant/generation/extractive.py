@@ -294,7 +294,7 @@ class ExtractiveGenerator(AnswerGenerator):
 
     def _part_evidence(
         self, question: Question, scored: list[ScoredSentence], history: list[dict] | None
-    ) -> list[tuple[Question, ScoredSentence]]:
+    ) -> list[tuple[Question, ScoredSentence | None]]:
         """For a question asking several things, the best sentence for each part on its own, so one
         sentence relevant to the whole ("cooperation in politics, security, economy…") does not crowd out
         the ones that answer each part. Later parts read earlier ones as context ("how did Yoon describe
@@ -310,8 +310,7 @@ class ExtractiveGenerator(AnswerGenerator):
             part = self.analyser.analyse(text, earlier)
             earlier.append({"role": "user", "content": text})
             ranked = [s for s in self.scorer.score(part, sentences) if s.typed and s.support >= self.threshold]
-            if ranked:
-                found.append((part, by_sentence[(ranked[0].sentence.doc_id, ranked[0].sentence.index)]))
+            found.append((part, by_sentence[(ranked[0].sentence.doc_id, ranked[0].sentence.index)] if ranked else None))
         return found
 
     # -- composing ------------------------------------------------------------------------------
@@ -390,7 +389,11 @@ class ExtractiveGenerator(AnswerGenerator):
 
         top = typed[0]
         cited = [top]
-        answered_parts = self._part_evidence(question, scored, history)
+        part_evidence = self._part_evidence(question, scored, history)
+        answered_parts = [(part, best) for part, best in part_evidence if best]
+        # Parts are scored alone, so a short one ("and how often?") can miss evidence the whole question
+        # found: only a part left open beside answered ones is called out.
+        unanswered = [part.text for part, best in part_evidence if not best] if answered_parts else []
         for _, best_of_part in answered_parts:
             if best_of_part not in cited and len(cited) < self.max_sentences:
                 cited.append(best_of_part)
@@ -413,6 +416,8 @@ class ExtractiveGenerator(AnswerGenerator):
         directs = dict.fromkeys(filter(None, (self._direct(part, best) for part, best in answered_parts)))  # once each
         direct = " ".join(directs) or self._direct(question, top)
         text = f"{direct} {self._quote(cited)}" if direct else self._quote(cited)
+        if unanswered:  # say which part is left open rather than let the quotes seem to answer it
+            text += " The article does not answer: " + " ".join(f"“{part}”" for part in unanswered)
         return Draft(text, [(c.sentence, c.support) for c in cited], "answer", top.support)
 
     def stream_text(self, text: str) -> Iterator[str]:
