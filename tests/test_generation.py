@@ -118,6 +118,12 @@ def test_a_part_the_article_leaves_open_is_named(bot):
     assert answer.text.endswith("The article does not answer: “what are their titles?”")
 
 
+def test_asking_what_something_never_mentioned_was_like_is_refused(bot):
+    answer = bot.ask("What was the weather like in Seoul on the day of the summit?")
+    assert answer.refused and answer.text == "The article does not mention the weather."
+    assert not bot.ask("What is the partnership like?").refused  # the article does describe that
+
+
 def test_a_place_asked_for_must_be_named_in_the_evidence(bot):
     assert bot.ask("Which province of Cambodia will the landmine clearance work begin in?").refused
 

@@ -29,6 +29,7 @@ MIN_NAME_OVERLAP = 2  # a replacement name must share this much context (or word
 _PLACE_PREPOSITIONS = ("in", "at")
 _TOP_RANK = re.compile(r"\b(top|largest|biggest|leading|number one)\s+(?:foreign\s+)?(?P<noun>[a-z]+)", re.IGNORECASE)
 _ORDINAL_RANK = re.compile(r"\b(second|third|fourth|fifth)-(largest|biggest)\s+(?P<noun>[a-z]+)", re.IGNORECASE)
+_DESCRIBE = re.compile(r"^\W*(?:what|how)\s+(?:is|was|were|are)\s+(?:the\s+)?(?P<thing>[a-z]+)\s+like\b", re.IGNORECASE)
 _RELATIVE_YEAR = re.compile(r"\b(this|next|last) year\b", re.IGNORECASE)
 OVERVIEW_SENTENCES = 3  # lede sentences quoted for "what is the article about?"
 UNIT_MATCH = 0.5  # credit for a number of the same unit (year, n-fold) as the wrong one
@@ -361,6 +362,11 @@ class ExtractiveGenerator(AnswerGenerator):
                     return self._corrected(fix)
             names = ", ".join(_surface(w) for w in unsupported)
             return self._refusal(question, f"The article does not mention {names}.", scored)
+
+        about = _DESCRIBE.match(question.resolved)
+        if about and not self.analyser.known_name(about["thing"]):
+            # "What was the weather like?": the article cannot describe what it never mentions.
+            return self._refusal(question, f"The article does not mention the {about['thing']}.", scored[:0])
 
         swap = self._swapped_owner(question, scored) or self._wrong_rank_or_year(question, scored)
         if swap:
