@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import contextvars
 import functools
 import logging
+import queue
 import re
+import threading
 import time
 from collections.abc import Iterator
 
@@ -15,6 +18,7 @@ from .chain import build_chain
 from .corpus import load_corpus
 from .embeddings import MiniLMEmbeddings
 from .generation import AnswerGenerator, ExtractiveGenerator
+from .generation.base import LIVE_TEXT
 from .index import Index, open_index
 from .retrieval import SentenceWindowRetriever, build_retriever
 from .scoring import SentenceScorer
@@ -159,13 +163,32 @@ class Assistant:
         return self.ask(message, history)
 
     def stream(self, message: str, history: list[dict] | None = None) -> Iterator[str | Answer]:
-        """Yield the answer text as it grows (cumulative strings), then the final ``Answer``."""
-        answer = self.chat(message, history)
+        """Yield the answer text as it grows (cumulative strings), then the final ``Answer``.
+
+        An LLM answer arrives while the model writes it, one verified sentence at a time (the generator
+        hands each to ``LIVE_TEXT``); an extractive answer (also an LLM's fallback) is complete at once and
+        is yielded in the generator's ``stream_text`` pieces. Errors are raised here, as from ``chat``."""
+        pieces: queue.Queue = queue.Queue()
+
+        def answer() -> None:
+            LIVE_TEXT.set(pieces.put)
+            try:
+                pieces.put(self.chat(message, history))
+            except BaseException as exc:  # noqa: BLE001 - handed to the caller's thread
+                pieces.put(exc)
+
+        threading.Thread(target=contextvars.copy_context().run, args=(answer,), name="assistant-stream", daemon=True).start()
         text = ""
-        for piece in self.generator.stream_text(answer.text):
-            text += piece
+        while isinstance(item := pieces.get(), str):
+            text += item
             yield text
-        yield answer
+        if isinstance(item, BaseException):
+            raise item
+        if not text:
+            for piece in self.generator.stream_text(item.text):
+                text += piece
+                yield text
+        yield item
 
     def retrieve(self, question: str, k: int | None = None) -> list[Document]:
         """The ranked passages the generator would see, each with ``metadata["score"]`` and ``["rank"]``."""

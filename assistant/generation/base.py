@@ -6,7 +6,8 @@ A backend implements ``generate``; ``invoke``/``batch``/``stream`` come from ``R
 from __future__ import annotations
 
 from abc import abstractmethod
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -16,6 +17,11 @@ from langchain_core.runnables import Runnable, RunnableConfig
 from ..answer import AnswerKind
 from ..corpus import Sentence
 from ..question import Question
+
+
+# Where a backend that writes progressively (an LLM) hands each piece of its answer as soon as the piece is
+# final, while ``generate`` is still running; ``Assistant.stream`` listens. Nothing set: nobody listens.
+LIVE_TEXT: ContextVar[Callable[[str], None] | None] = ContextVar("live_text", default=None)
 
 
 @dataclass

@@ -49,6 +49,7 @@ WINDOW_WORDS, WINDOW_STRIDE = 12, 4  # article sentences are also compared claus
 _MARKER = re.compile(r"\[\s*(\d+(?:\s*[,;]\s*\d+)*)\s*\]")
 # Markers written after the sentence's full stop ("… twentyfold. [1]") belong to that sentence.
 _MARKER_AFTER_STOP = re.compile(r"([.!?])((?:\s*\[\s*\d+(?:\s*[,;]\s*\d+)*\s*\])+)")
+_LEADING_MARKERS = re.compile(r"(?:\s*\[\s*\d+(?:\s*[,;]\s*\d+)*\s*\])*")
 _SENTENCE_END = re.compile(r"(?<=[.!?])[\"”’)]*\s+(?=[\"“‘(\[]?[A-Z0-9])")
 _REFUSAL = re.compile(
     r"\b(does not|doesn't|do not|don't|did not|didn't|cannot|can't|could not)\s+(say|mention|state|specify|provide|give|include|"
@@ -84,6 +85,7 @@ class Kept:
     similarity: float
     evidence: tuple[Sentence, ...]  # the article sentences that support it, best first
     recited: bool = False  # its own [n] did not support it, another retrieved passage did
+    corrects: bool = False  # it flags a false premise ("… in Seoul, not Phnom Penh", "in fact …")
 
 
 @dataclass(frozen=True)
@@ -112,7 +114,12 @@ class Verdict:
     kept: list[Kept] = field(default_factory=list)
     dropped: list[Dropped] = field(default_factory=list)
     refusal: str | None = None  # the model's own "the article does not say …" sentence, if it declined
-    corrects_premise: bool = False  # the model flagged a false premise ("Correction:", "… not X")
+    opens_with_correction: bool = False  # the answer starts "Correction: …"
+
+    @property
+    def corrects_premise(self) -> bool:
+        """The model flagged a false premise, by its opening label or in a sentence the guard kept."""
+        return self.opens_with_correction or any(k.corrects for k in self.kept)
 
 
 def strip_markers(text: str) -> str:
@@ -125,6 +132,19 @@ def clean_answer(text: str) -> str:
     text = re.sub(r"(?m)^\s*(?:[-*•]|\d+[.)])\s+", "", text)
     text = _LEADING_LABEL.sub("", text.strip())
     return " ".join(text.split())
+
+
+def settled(text: str) -> str:
+    """The part of a still-growing answer whose sentences are complete: up to the last sentence end that a
+    new sentence has begun after. Markers right after a full stop ("… twentyfold. [1]") belong to the
+    sentence before (``split_claims`` moves them back), so they are kept with it, and text of markers alone
+    (a "[1" still arriving) begins nothing."""
+    cut = 0
+    for m in _SENTENCE_END.finditer(text):
+        markers = _LEADING_MARKERS.match(text, m.end())
+        if re.search(r"[A-Za-z]", _MARKER.sub("", text[markers.end() :])):
+            cut = markers.end()
+    return text[:cut]
 
 
 def split_claims(text: str, n_passages: int) -> list[Claim]:
@@ -312,7 +332,7 @@ class GroundingGuard:
         return tuple(evidence)
 
     def check(self, answer: str, context: list[Document], question_text: str = "") -> Verdict:
-        verdict = Verdict(corrects_premise=bool(re.match(r"\W*correction\b", answer, re.IGNORECASE)))  # "Correction: …"
+        verdict = Verdict(opens_with_correction=bool(re.match(r"\W*correction\b", answer, re.IGNORECASE)))
         assessments = self.assess(answer, context, question_text)
         for n, a in enumerate(assessments, 1):
             cut_off = n == len(assessments) and len(a.claim.text.split()) >= 8 and not re.search(r"[.!?][\"”’)]*$", a.claim.text)
@@ -333,6 +353,6 @@ class GroundingGuard:
             elif a.coverage < self.coverage or len(a.novel) > self.max_novel:
                 verdict.dropped.append(Dropped(a.claim, f"word coverage {a.coverage:.2f}, new words {', '.join(a.novel)}"))
             else:
-                verdict.corrects_premise |= bool(_CORRECTION_CUE.search(a.claim.text))
-                verdict.kept.append(Kept(a.claim, a.similarity, self._evidence(a, question_text), a.recited))
+                cue = bool(_CORRECTION_CUE.search(a.claim.text))
+                verdict.kept.append(Kept(a.claim, a.similarity, self._evidence(a, question_text), a.recited, cue))
         return verdict

@@ -40,9 +40,9 @@ from ..language import quantities, tokens
 from ..question import Question
 from ..scoring import SentenceScorer
 from ..settings import Settings
-from .base import AnswerGenerator, Draft
+from .base import LIVE_TEXT, AnswerGenerator, Draft
 from ..corpus import Sentence
-from .guard import DEFAULT_THRESHOLD, GroundingGuard, Verdict, _plain, clean_answer, strip_markers
+from .guard import DEFAULT_THRESHOLD, Dropped, GroundingGuard, Kept, Verdict, _plain, clean_answer, settled, strip_markers
 
 log = logging.getLogger(__name__)
 
@@ -308,6 +308,60 @@ def _has_value(text: str, value: str) -> bool:
     return f" {_plain(value)} " in f" {_plain(strip_markers(text))} "
 
 
+class _Gate:
+    """Releases a streaming LLM answer sentence by sentence, never anything unverified.
+
+    ``feed`` takes the model's text so far, cut after its last complete sentence (``guard.settled``); the
+    guard checks it (its verdict on a sentence does not depend on the ones after it). Each sentence the
+    guard keeps joins the answer, and the answer so far is released once it agrees with the extractive
+    reference (``LLMGenerator._disagreement``). After something is released, a sentence that would change
+    it (its kind, a "Correction:" label in front) or make it disagree is skipped, so what was shown is
+    always the start of the final answer."""
+
+    def __init__(self, generator: LLMGenerator, question: Question, context: list[Document], reference: Draft) -> None:
+        self.generator, self.question, self.context, self.reference = generator, question, context, reference
+        self.verdict = Verdict()  # the guard's verdict on the text fed last
+        self.accepted: list[Kept] = []
+        self.skipped: list[Dropped] = []
+        self.considered = 0  # sentences of ``verdict.kept`` already accepted or skipped
+        self.shown = ""
+
+    def candidate(self, kept: list[Kept]) -> tuple[Draft | None, str | None]:
+        verdict = Verdict(kept=kept, dropped=self.verdict.dropped, refusal=self.verdict.refusal, opens_with_correction=self.verdict.opens_with_correction)
+        return self.generator._candidate(self.question, self.reference, verdict)
+
+    def _release(self, draft: Draft | None, why: str | None) -> str:
+        if draft is None or why is not None or not draft.text.startswith(self.shown):
+            return ""
+        new, self.shown = draft.text[len(self.shown) :], draft.text
+        return new
+
+    def feed(self, text: str) -> str:
+        """Guard ``text`` (whole sentences) and return the answer text newly fit to show, if any."""
+        if not clean_answer(text):
+            return ""
+        self.verdict = self.generator.guard.check(text, self.context, self.question.text)
+        released = ""
+        for kept in self.verdict.kept[self.considered :]:
+            self.considered += 1
+            draft, why = self.candidate([*self.accepted, kept])
+            if self.shown and (why is not None or not draft.text.startswith(self.shown)):
+                self.skipped.append(Dropped(kept.claim, "would change the answer already shown"))
+                continue
+            self.accepted.append(kept)
+            released += self._release(draft, why)
+        if not self.accepted:  # a refusal releases no kept sentence
+            released += self._release(*self.candidate([]))
+        return released
+
+    def finish(self, text: str) -> str:
+        """Feed the whole answer (its last sentence needs no successor to count). With nothing shown yet it
+        is judged afresh, as a whole: a list without full stops reads differently once complete."""
+        if not self.shown:
+            self.accepted, self.skipped, self.considered = [], [], 0
+        return self.feed(text)
+
+
 class LLMGenerator(AnswerGenerator):
     """Answers with ``model`` over the numbered passages, keeps only what ``guard`` verifies, and falls
     back to ``fallback`` (the extractive backend) when nothing verified remains or the model fails.
@@ -325,8 +379,10 @@ class LLMGenerator(AnswerGenerator):
         *,
         backend: str = "llm",
         guard_threshold: float = DEFAULT_THRESHOLD,
+        first_token_timeout: float | None = None,
     ) -> None:
         self.model = model
+        self.first_token_timeout = first_token_timeout
         self.scorer = scorer
         self.fallback = fallback
         self.backend = backend
@@ -345,11 +401,6 @@ class LLMGenerator(AnswerGenerator):
         self.journal.append({"question": question.text, "kind": draft.kind, "text": draft.text, "raw": raw, "notes": list(draft.notes), "llm_seconds": round(seconds, 3)})
         return draft
 
-    def _fallback(self, question: Question, context: list[Document], history: list[dict], notes: list[str]) -> Draft:
-        draft = self.fallback.generate(question, context, history)
-        draft.notes = [*notes, *draft.notes]
-        return draft
-
     def _wrong_numbers(self, question: Question, answer: str) -> list[str]:
         """Numbers the question presumes that the article never mentions ("thirtyfold", "2005") and the
         guarded answer replaces with a value of the same kind ("twentyfold", "1997")."""
@@ -357,53 +408,85 @@ class LLMGenerator(AnswerGenerator):
         return [q.surface for q in question.numbers if not self.scorer.analyser.known_number(q) and q.unit in units]
 
     def generate(self, question: Question, context: list[Document], history: list[dict]) -> Draft:
+        """Stream the model's answer through a ``_Gate``: each sentence is guarded as soon as it is complete
+        and, when it agrees with the extractive reading, released to ``LIVE_TEXT`` (if set) at once."""
         self._count("calls")
+        # The calibrated extractive reading of the same passages: what the LLM's text must agree with, and
+        # the answer whenever it does not.
+        reference = self.fallback.generate(question, context, history)
+        live = LIVE_TEXT.get()
+        gate = _Gate(self, question, context, reference)
         started = time.perf_counter()
+        raw, error = "", None
         try:
-            reply = self.model.invoke(build_messages(question, context, history))
-            raw = reply.text if isinstance(reply.text, str) else str(reply.content)
+            for chunk in self.model.stream(build_messages(question, context, history)):
+                if not raw and chunk.text and self.first_token_timeout and time.perf_counter() - started > self.first_token_timeout:
+                    # A machine too busy to start answering soon will not finish in time either.
+                    raise TimeoutError(f"first token after {time.perf_counter() - started:.0f} s (limit {self.first_token_timeout:g} s)")
+                raw += chunk.text
+                released = gate.feed(settled(raw))
+                if released and live:
+                    live(released)
         except Exception as exc:  # noqa: BLE001 - any backend failure means: answer without it
-            seconds = time.perf_counter() - started
-            label = "llm-unreachable" if _UNREACHABLE.search(f"{type(exc).__name__} {exc}") else "llm-error"
-            log.warning("%s backend failed after %.1f s: %s: %s", self.backend, seconds, type(exc).__name__, exc)
-            self._count("unreachable" if label == "llm-unreachable" else "errors", "fallbacks")
-            note = f"{label}: {self.backend} {type(exc).__name__}: {str(exc)[:160]}"
-            return self._record(question, self._fallback(question, context, history, [note]), None, seconds)
+            error = exc
+            log.warning("%s backend failed after %.1f s: %s: %s", self.backend, time.perf_counter() - started, type(exc).__name__, exc)
         seconds = time.perf_counter() - started
-        verdict = self.guard.check(raw, context, question.text)
-        return self._record(question, self._draft(question, context, history, raw, verdict), raw, seconds)
+        if error is not None:
+            label = "llm-unreachable" if _UNREACHABLE.search(f"{type(error).__name__} {error}") else "llm-error"
+            self._count("unreachable" if label == "llm-unreachable" else "errors")
+            note = f"{label}: {self.backend} {type(error).__name__}: {str(error)[:160]}"
+            if not gate.shown:  # nothing released yet: the extractive answer, as if the model were absent
+                self._count("fallbacks")
+                return self._record(question, self._instead(reference, [note]), raw or None, seconds)
+            draft = self._outcome(gate, raw, [note])  # keep the verified sentences already on screen
+        else:
+            released = gate.finish(raw)
+            if released and live:
+                live(released)
+            draft = self._outcome(gate, raw, [])
+        return self._record(question, draft, raw, seconds)
 
-    def _draft(self, question: Question, context: list[Document], history: list[dict], raw: str, verdict: Verdict) -> Draft:
-        notes = [f"llm:{self.backend}"]
-        recited = sum(k.recited for k in verdict.kept)
+    def _outcome(self, gate: _Gate, raw: str, notes: list[str]) -> Draft:
+        """The final draft of a gated answer, with notes and counts of what the guard and the check did."""
+        notes = [f"llm:{self.backend}", *notes]
+        recited = sum(k.recited for k in gate.accepted)
         if recited:
             self._count("guard_recited_sentences", n=recited)
             notes.append(f"guard-recited:{recited}")
-        if verdict.dropped:
+        dropped = [*gate.verdict.dropped, *gate.skipped]
+        if dropped:
             self._count("guard_trimmed")
-            self._count("guard_dropped_sentences", n=len(verdict.dropped))
-            notes.append(f"guard-dropped:{len(verdict.dropped)}")
-            notes += [f"guard-drop: {d.reason}: {d.claim.text[:120]}" for d in verdict.dropped[:MAX_DROP_NOTES]]
-        # The calibrated extractive reading of the same passages: what the LLM's text must agree with.
-        reference = self.fallback.generate(question, context, history)
+            self._count("guard_dropped_sentences", n=len(dropped))
+            notes.append(f"guard-dropped:{len(dropped)}")
+            notes += [f"guard-drop: {d.reason}: {d.claim.text[:120]}" for d in dropped[:MAX_DROP_NOTES]]
+        draft, why = gate.candidate(gate.accepted)
+        if draft is not None and why is None:
+            self._count({"refusal": "llm_refusals", "correction": "llm_corrections"}.get(draft.kind, "llm_answers"))
+            draft.notes = [*notes, *(["llm-refusal"] if draft.kind == "refusal" else [])]
+            return draft
+        if gate.verdict.refusal is not None:
+            self._count("guard_overruled_refusals", "guard_fallbacks", "fallbacks")
+            return self._instead(gate.reference, [*notes, "guard-fallback", f"llm-guard-fallback: {why}"])
+        if draft is None:
+            self._count("guard_fallbacks", "fallbacks")
+            why = "empty answer" if not clean_answer(raw) else f"{why} (dropped {len(dropped)})"
+            return self._instead(gate.reference, [*notes, "guard-fallback", f"llm-guard-fallback: {why}"])
+        self._count("inconsistent", "fallbacks")
+        return self._instead(gate.reference, [*notes, "llm-inconsistent", f"llm-inconsistent: {why}"])
 
+    def _candidate(self, question: Question, reference: Draft, verdict: Verdict) -> tuple[Draft | None, str | None]:
+        """The answer ``verdict``'s kept sentences make, and why it may not be used (None: it may)."""
         if verdict.refusal is not None:
             # Small models decline answerable questions: a refusal stands only if the extractive reader
             # finds no answer in the same passages either.
             if reference.kind != "refusal":
-                self._count("guard_overruled_refusals", "guard_fallbacks", "fallbacks")
-                return self._instead(reference, [*notes, "guard-fallback", "llm-guard-fallback: the model declined but the passages answer"])
-            self._count("llm_refusals")
+                return None, "the model declined but the passages answer"
             text, sentences = self._compose(verdict)
             text = f"{verdict.refusal.rstrip('.')}." + (f" {text}" if text else "")
             cited, support = self._cite(question, sentences)
-            return Draft(text, cited, "refusal", support, [*notes, "llm-refusal"])
-
+            return Draft(text, cited, "refusal", support), None
         if not verdict.kept:
-            self._count("guard_fallbacks", "fallbacks")
-            why = "empty answer" if not clean_answer(raw) else f"no supported sentence (dropped {len(verdict.dropped)})"
-            return self._instead(reference, [*notes, "guard-fallback", f"llm-guard-fallback: {why}"])
-
+            return None, "no supported sentence"
         text, sentences = self._compose(verdict)
         cited, support = self._cite(question, sentences)
         kind = "answer"
@@ -414,12 +497,7 @@ class LLMGenerator(AnswerGenerator):
                 text = f"The article does not mention {', '.join(wrong)}. {text}"
             elif not re.match(r"\s*correction\b", text, re.IGNORECASE):
                 text = f"Correction: {text}"
-        disagreement = self._disagreement(question, reference, kind, text, sentences)
-        if disagreement:
-            self._count("inconsistent", "fallbacks")
-            return self._instead(reference, [*notes, "llm-inconsistent", f"llm-inconsistent: {disagreement}"])
-        self._count("llm_corrections" if kind == "correction" else "llm_answers")
-        return Draft(text, cited, kind, support, notes)
+        return Draft(text, cited, kind, support), self._disagreement(question, reference, kind, text, sentences)
 
     @staticmethod
     def _instead(reference: Draft, notes: list[str]) -> Draft:
@@ -484,9 +562,8 @@ class LLMGenerator(AnswerGenerator):
         return cited, max(score for _, score in cited)
 
     def stream_text(self, text: str) -> Iterator[str]:
-        """Word by word (each word with its trailing space and markers), so the page shows progress."""
-        for piece in re.findall(r"\S+\s*", text):
-            yield piece
+        """A finished answer not already streamed live is the extractive one: paced like it."""
+        return self.fallback.stream_text(text)
 
 
 def make_llm_generator(settings: Settings, scorer: SentenceScorer, fallback: AnswerGenerator) -> LLMGenerator:
@@ -494,4 +571,5 @@ def make_llm_generator(settings: Settings, scorer: SentenceScorer, fallback: Ans
     optional packages and ``ValueError``/``FileNotFoundError`` for a malformed spec or missing model file."""
     kind, arg = parse_spec(settings.llm)
     backend = f"{kind}:{Path(arg).name}" if kind == "llamacpp" else f"{kind}:{arg}"
-    return LLMGenerator(make_chat_model(settings), scorer, fallback, backend=backend)
+    # Half the time limit for the first token: a model that slow to start would not finish in time anyway.
+    return LLMGenerator(make_chat_model(settings), scorer, fallback, backend=backend, first_token_timeout=settings.llm_timeout / 2)
