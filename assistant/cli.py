@@ -227,19 +227,22 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--corpus-dir", type=Path, help="folder of .txt/.md articles (ASSISTANT_CORPUS_DIR)")
     parser.add_argument("-v", "--verbose", action="store_true", help="log what the pipeline does")
     sub = parser.add_subparsers(dest="command", required=True)
+    # Options several commands share, declared once (argparse parent parsers).
+    llm = argparse.ArgumentParser(add_help=False)
+    llm.add_argument("--llm", help="answer backend: extractive | llamacpp:PATH | ollama:MODEL | openai:MODEL")
+    reports = argparse.ArgumentParser(add_help=False)
+    reports.add_argument("--report-dir", default=str(Path(__file__).resolve().parent.parent / "evals" / "reports"))
 
-    chat = sub.add_parser("chat", help="serve the chat page")
+    chat = sub.add_parser("chat", parents=[llm], help="serve the chat page")
     chat.add_argument("--host", help="interface to bind (default 127.0.0.1)")
     chat.add_argument("--port", type=int, help="port (default 7860)")
     chat.add_argument("--share", action="store_true", help="also open a public Gradio share link")
-    chat.add_argument("--llm", help="answer backend: extractive | llamacpp:PATH | ollama:MODEL | openai:MODEL")
     chat.set_defaults(func=cmd_chat)
 
-    ask = sub.add_parser("ask", help="answer one question with numbered sources")
+    ask = sub.add_parser("ask", parents=[llm], help="answer one question with numbered sources")
     ask.add_argument("question", nargs="+")
     ask.add_argument("--json", action="store_true", help="print the full Answer as JSON")
     ask.add_argument("--timings", action="store_true", help="print per-stage timings")
-    ask.add_argument("--llm", help="answer backend (see chat --llm)")
     ask.add_argument("-k", type=int, help="passages handed to the generator")
     ask.set_defaults(func=cmd_ask)
 
@@ -247,13 +250,11 @@ def build_parser() -> argparse.ArgumentParser:
     index.add_argument("--rebuild", action="store_true", help="rebuild even if an up-to-date index exists")
     index.set_defaults(func=cmd_index)
 
-    ev = sub.add_parser("eval", help="run the eval suite; exit 1 when below evals/thresholds.json")
+    ev = sub.add_parser("eval", parents=[llm, reports], help="run the eval suite; exit 1 when below evals/thresholds.json")
     ev.add_argument("--config", default="hybrid-rerank", help="named configuration (dense, bm25, hybrid, hybrid-rerank)")
     ev.add_argument("--compare", nargs="+", metavar="CONFIG", help="run several configurations into one report")
     ev.add_argument("--suite", action="append", choices=list(SUITES), help="suite(s) to run (default: all)")
     ev.add_argument("--calibrate", action="store_true", help="fit the refusal threshold on the suite")
-    ev.add_argument("--report-dir", default=str(Path(__file__).resolve().parent.parent / "evals" / "reports"))
-    ev.add_argument("--llm", help="answer backend (see chat --llm)")
     ev.set_defaults(func=cmd_eval)
 
     ing = sub.add_parser("ingest", help="add .txt/.md/.html/.pdf files or folders to the library, then index them")
@@ -265,12 +266,11 @@ def build_parser() -> argparse.ArgumentParser:
     src.add_argument("--json", action="store_true", help="print the list as JSON")
     src.set_defaults(func=cmd_sources)
 
-    bench = sub.add_parser("bench", help="latency/throughput/scale benchmarks → evals/reports/bench.{json,md}")
+    bench = sub.add_parser("bench", parents=[reports], help="latency/throughput/scale benchmarks → evals/reports/bench.{json,md}")
     bench.add_argument("--large", action="store_true", help="also index 10,000 synthetic documents (slow)")
     bench.add_argument("--quick", action="store_true", help="fewer repetitions and sizes, for a smoke run")
     bench.add_argument("--only", nargs="+", metavar="PART", help="run only these parts (cold, warm, scale, baseline, overhead)")
     bench.add_argument("--threads", type=int, help="torch threads for the model (default: one per core)")
-    bench.add_argument("--report-dir", default=str(Path(__file__).resolve().parent.parent / "evals" / "reports"))
     bench.set_defaults(func=cmd_bench)
     return parser
 

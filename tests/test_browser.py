@@ -8,8 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from assistant.ui import CORRECTION_NOTE, REFUSAL_NOTE, launch
-from tests.servers import free_port
+from assistant.ui import CORRECTION_NOTE, REFUSAL_NOTE
 
 pytestmark = pytest.mark.browser
 
@@ -50,20 +49,14 @@ def chromium():
     manager.stop()
 
 
-@pytest.fixture(scope="module")
-def served(bot):
-    app = launch(bot, port=free_port(), prevent_thread_lock=True, quiet=True)
-    yield app
-    app.close()
-
 
 @pytest.fixture
-def page(chromium, served):
+def page(chromium, app):
     context = chromium.new_context(viewport={"width": 1280, "height": 1100})
     tab = context.new_page()
     tab.requested = []  # every URL the page asks for
     tab.on("request", lambda request: tab.requested.append(request.url))
-    tab.goto(served.local_url)
+    tab.goto(app.local_url)
     tab.wait_for_selector("textarea", timeout=ANSWER_TIMEOUT_MS)
     yield tab
     context.close()

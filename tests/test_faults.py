@@ -292,16 +292,22 @@ def test_disk_full_during_a_rebuild_keeps_the_previous_index(bot, settings, monk
     assert not list(settings.data_dir.glob("chroma.corrupt-*"))
 
 
+def assert_full_disk_keeps_previous(bot, settings, first, error: str, cleanup) -> None:
+    """A rebuild on a full disk fails with ``error`` (then ``cleanup`` frees the disk), the previous index
+    stays the one in use, and nothing is quarantined as corrupt."""
+    try:
+        with pytest.raises(IndexUnavailable, match=error):
+            open_index(bot.corpus, bot.embeddings, settings, rebuild=True)
+    finally:
+        cleanup()
+    assert not list(settings.data_dir.glob("chroma.corrupt-*")), "a full disk is not a corrupt index"
+    assert assert_one_complete_collection(settings.index_dir, records_of(bot)) == first.collection_name
+
+
 def test_sqlite_disk_full_during_a_rebuild_keeps_the_previous_index(bot, settings, monkeypatch):
     first = open_index(bot.corpus, bot.embeddings, settings)
     _fail_tmp_adds(monkeypatch, chromadb.errors.InternalError("Database error: error returned from database: (code: 13) database or disk is full"))
-    try:
-        with pytest.raises(IndexUnavailable, match="disk is full"):
-            open_index(bot.corpus, bot.embeddings, settings, rebuild=True)
-    finally:
-        monkeypatch.undo()
-    assert not list(settings.data_dir.glob("chroma.corrupt-*")), "a full disk is not a corrupt index"
-    assert assert_one_complete_collection(settings.index_dir, records_of(bot)) == first.collection_name
+    assert_full_disk_keeps_previous(bot, settings, first, "disk is full", monkeypatch.undo)
 
 
 def test_really_full_disk_during_a_rebuild_keeps_the_previous_index(bot, tmp_path):
@@ -316,13 +322,7 @@ def test_really_full_disk_during_a_rebuild_keeps_the_previous_index(bot, tmp_pat
                 f.write(b"\0" * 65536)
         os.truncate(filler, max(0, filler.stat().st_size - 16 * 1024))  # a few KB left: not enough to build
         index_module._forget_clients()
-        try:
-            with pytest.raises(IndexUnavailable, match="(disk is full|No space left)"):
-                open_index(bot.corpus, bot.embeddings, settings, rebuild=True)
-        finally:
-            filler.unlink()
-        assert not list(settings.data_dir.glob("chroma.corrupt-*")), "a full disk is not a corrupt index"
-        assert assert_one_complete_collection(settings.index_dir, records_of(bot)) == first.collection_name
+        assert_full_disk_keeps_previous(bot, settings, first, "(disk is full|No space left)", filler.unlink)
 
 
 # -- processes racing ------------------------------------------------------------------------------------

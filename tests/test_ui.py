@@ -39,12 +39,6 @@ def make_client(url: str, **kwargs) -> Client:
     return Client(url, verbose=False, download_files=False, analytics_enabled=False, **kwargs)
 
 
-@pytest.fixture(scope="module")
-def app(bot):
-    served = launch(bot, port=free_port(), prevent_thread_lock=True, quiet=True)
-    yield served
-    served.close()
-
 
 @pytest.fixture
 def client(app):
