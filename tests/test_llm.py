@@ -7,6 +7,7 @@ llama-cpp-python and behind a real ``llama_cpp.server`` reached over HTTP with `
 
 from __future__ import annotations
 
+import contextvars
 import importlib.util
 import os
 import socket
@@ -23,8 +24,9 @@ for _module, _package in (("llama_cpp", "llama-cpp-python"), ("langchain_openai"
 from langchain_core.callbacks import BaseCallbackHandler  # noqa: E402
 from langchain_core.language_models.fake_chat_models import FakeListChatModel  # noqa: E402
 
-from assistant import Assistant  # noqa: E402
+from assistant import Answer, Assistant  # noqa: E402
 from tests.servers import answers, free_port, llama_server_command, serving  # noqa: E402
+from assistant.generation.base import LIVE_TEXT  # noqa: E402
 from assistant.generation.guard import GroundingGuard, split_claims, strip_markers  # noqa: E402
 from assistant.generation.llm import LLMGenerator, build_messages, make_llm_generator, parse_spec, smollm2_path  # noqa: E402
 from assistant.language import capitalized_spans, normalise, quantities  # noqa: E402
@@ -217,11 +219,96 @@ def test_guard_splits_sentences_and_reads_markers_after_the_stop(bot):
     assert guard.unsupported_values("It was the UK.", "under the united nations") == ["name 'UK'"]
 
 
-def test_stream_text_yields_words_that_rebuild_the_text(bot):
+def test_answer_not_streamed_live_is_paced_like_the_extractive_one(bot):
     generator = _fake_generator(bot, "unused")
-    text = "Trade volume has increased twentyfold [1]. Exchanges grew 150-fold [1]."
-    pieces = list(generator.stream_text(text))
-    assert len(pieces) == len(text.split()) and "".join(pieces) == text
+    text = bot.ask(TRADE_Q).text
+    assert list(generator.stream_text(text)) == list(bot.generator.stream_text(text))
+
+
+# -- (b2) agreement with the extractive reading ---------------------------------------------------
+def _guard_keeps(bot, reply: str, question, context) -> bool:
+    return bool(GroundingGuard(bot.scorer).check(reply, context, question.text).kept)
+
+
+def test_supported_sentence_that_misses_the_asked_for_fact_gives_way_to_extractive(bot):
+    # SmolLM2's recorded answer to main-012: true (the article says it of the visit), but not the means asked for.
+    question, context = _inputs(bot, "Through what means does the joint statement plan stronger defense cooperation?")
+    reply = "The joint statement plans stronger defense cooperation through various means, including high-level meetings and discussions on boosting economic ties and defense cooperation."
+    assert _guard_keeps(bot, reply, question, context)
+    generator = _fake_generator(bot, reply)
+    draft = generator.generate(question, context, [])
+    assert draft.text == bot.generator.generate(question, context, []).text and "anti-terror training" in draft.text
+    assert "llm-inconsistent" in draft.notes and generator.stats["inconsistent"] == 1 and generator.stats["llm_answers"] == 0
+
+
+def test_answer_without_the_direct_value_gives_way_to_extractive(bot):
+    question, context = _inputs(bot, TRADE_Q)
+    n = _passage_number(context, "twentyfold")
+    reply = f"People-to-people exchanges have grown 150-fold, and South Korea has become the second-largest investor in Cambodia [{n}]."
+    assert _guard_keeps(bot, reply, question, context)
+    draft = _fake_generator(bot, reply).generate(question, context, [])
+    assert draft.text.startswith("Twentyfold.")
+    assert any(note.startswith("llm-inconsistent: lacks Twentyfold") for note in draft.notes), draft.notes
+
+
+def test_answer_to_a_false_premise_gives_way_to_the_correction(bot):
+    # SmolLM2's recorded answer to main-068 after the guard dropped its first sentence.
+    question, context = _inputs(bot, "Why was the summit held in Phnom Penh?")
+    reply = "It involved the signing of six key documents aimed at enhancing bilateral cooperation."
+    assert _guard_keeps(bot, reply, question, context)
+    draft = _fake_generator(bot, reply).generate(question, context, [])
+    assert draft.kind == "correction" and "Seoul, not Phnom Penh" in draft.text
+    assert "llm-inconsistent: the model's answer where the passages give a correction" in draft.notes
+
+
+# -- (b3) sentence-gated streaming ----------------------------------------------------------------
+def _live(generator: LLMGenerator, question, context) -> tuple[list[tuple[float, str]], float, object]:
+    """(seconds, piece) for every piece released while ``generate`` ran, its duration, and the draft."""
+    released: list[tuple[float, str]] = []
+    started = time.perf_counter()
+
+    def run():
+        LIVE_TEXT.set(lambda piece: released.append((time.perf_counter() - started, piece)))
+        return generator.generate(question, context, [])
+
+    draft = contextvars.copy_context().run(run)
+    return released, time.perf_counter() - started, draft
+
+
+def test_stream_releases_each_verified_sentence_before_the_model_finishes(bot):
+    question, context = _inputs(bot, TRADE_Q)
+    n = _passage_number(context, "twentyfold")
+    reply = (
+        f"Trade volume has increased twentyfold [{n}]. Cambodia agreed to buy 40 Korean fighter jets [{n}]. "
+        f"People-to-people exchanges have grown 150-fold [{n}]."
+    )
+    generator = LLMGenerator(FakeListChatModel(responses=[reply], sleep=0.01), bot.scorer, bot.generator, backend="fake")
+    released, seconds, draft = _live(generator, question, context)
+    assert [piece for _, piece in released] == ["Trade volume has increased twentyfold [1].", " People-to-people exchanges have grown 150-fold [1]."]
+    assert "".join(piece for _, piece in released) == draft.text
+    # The first sentence is out while the model is still writing (about 10 ms a character here).
+    assert released[0][0] < seconds - 0.5
+    assert any("fighter jets" in note for note in draft.notes)
+
+
+def test_stream_holds_sentences_until_the_answer_agrees_then_skips_what_would_change_it(bot):
+    question, context = _inputs(bot, TRADE_Q)
+    n = _passage_number(context, "twentyfold")
+    reply = (
+        f"People-to-people exchanges have grown 150-fold [{n}]. Trade volume has increased twentyfold [{n}]. "
+        f"In fact, people-to-people exchanges have grown 150-fold [{n}]."
+    )
+    released, _, draft = _live(_fake_generator(bot, reply), question, context)
+    # The first sentence alone lacks the asked-for value: held back, then released with the second.
+    assert [piece for _, piece in released] == ["People-to-people exchanges have grown 150-fold [1]. Trade volume has increased twentyfold [1]."]
+    assert draft.kind == "answer" and draft.text == released[0][1]  # an "in fact" would make it a correction
+    assert any("would change the answer already shown" in note for note in draft.notes)
+
+
+def test_stream_releases_nothing_when_the_extractive_answer_stands(bot):
+    question, context = _inputs(bot, TRADE_Q)
+    released, _, draft = _live(_fake_generator(bot, "The article does not say. Trade grew 30-fold [1]."), question, context)
+    assert released == [] and draft.text == bot.generator.generate(question, context, []).text
 
 
 def test_bad_specs_are_rejected_with_guidance():
@@ -258,6 +345,30 @@ def test_llamacpp_smollm2_alias_and_deterministic_output(bot, model_path):
     second = generator.generate(question, context, [])
     assert first.text == second.text and generator.journal[0]["raw"] == generator.journal[1]["raw"]
     assert not _unsupported_in_answer(bot, first.text)
+
+
+# SmolLM2 answers this in two sentences: a refusal, then a related fact from the passages.
+LIVE_Q = "When are the free trade agreement negotiations on services and investment expected to be completed?"
+
+
+def test_llamacpp_answer_streams_sentence_by_sentence_each_verified(bot, model_path):
+    llm_bot = Assistant(bot.settings.with_overrides(llm=f"llamacpp:{model_path}", llm_timeout=120, llm_max_tokens=128))
+    started = time.perf_counter()
+    timed = [(time.perf_counter() - started, item) for item in llm_bot.stream(LIVE_Q)]
+    (done, answer), updates = timed[-1], timed[:-1]
+    assert isinstance(answer, Answer) and "llm-refusal" in answer.notes, answer.notes
+    assert len(updates) >= 2 and updates[-1][1] == answer.text
+    # The first sentence is on screen seconds before the model has finished the second.
+    assert updates[0][0] < done - 1.0, [t for t, _ in timed]
+    guard = GroundingGuard(bot.scorer)
+    context = bot.retrieve(LIVE_Q)
+    for _, text in updates:
+        assert answer.text.startswith(text)
+        verdict = guard.check(strip_markers(text), context, LIVE_Q)  # no markers: measured against every passage
+        assert not verdict.dropped, (text, verdict.dropped)
+        assert not _unsupported_in_answer(bot, text), text
+    raw = llm_bot.generator.journal[-1]["raw"]
+    assert len(split_claims(raw, 4)) > len(split_claims(answer.text, 4)), "expected the guard to drop part of SmolLM2's answer"
 
 
 # -- (d) an OpenAI-compatible server (llama_cpp.server) -------------------------------------------

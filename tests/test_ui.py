@@ -14,7 +14,7 @@ import httpx
 import pytest
 from gradio_client import Client
 
-from assistant import Answer, Citation
+from assistant import Answer, Assistant, Citation
 from assistant.ui import (
     CORRECTION_NOTE,
     ERROR_REPLY,
@@ -230,3 +230,27 @@ def test_sources_escape_corpus_text(bot):
 def test_escape_markdown_round_trips(text):
     assert unescape_markdown(escape_markdown(text)) == text
     assert "<" not in escape_markdown(text)
+
+
+# -- an LLM answer on the served page ----------------------------------------------------------------
+
+
+def test_llm_answer_streams_into_the_page_a_verified_sentence_at_a_time(bot):
+    from tests.test_llm import LIVE_Q, _unsupported_in_answer
+
+    pytest.importorskip("llama_cpp", reason="pip install '.[llm]'")
+    llm_bot = Assistant(bot.settings.with_overrides(llm="llamacpp:smollm2", llm_timeout=120, llm_max_tokens=128))
+    served = launch(llm_bot, port=free_port(), prevent_thread_lock=True, quiet=True)
+    try:
+        job = make_client(served.local_url).submit(LIVE_Q, api_name="/respond")
+        reply = job.result(timeout=300)
+        updates = job.outputs()
+    finally:
+        served.close()
+    answer_text = unescape_markdown(reply.split(SOURCES_MARKER)[0]).strip()
+    streamed = [unescape_markdown(u) for u in updates[:-1]]
+    # Sentence by sentence (SmolLM2 writes a refusal, then a related fact), before the sources arrive.
+    assert len(streamed) >= 2 and all(SOURCES_MARKER not in u for u in updates[:-1])
+    assert streamed[0] == "The article does not provide the answer to this question."
+    assert all(answer_text.startswith(u) for u in streamed) and REFUSAL_NOTE in reply
+    assert not any(_unsupported_in_answer(llm_bot, u) for u in streamed)
