@@ -262,8 +262,12 @@ def test_answer_to_a_false_premise_gives_way_to_the_correction(bot):
 
 
 # -- (b3) sentence-gated streaming ----------------------------------------------------------------
-def _live(generator: LLMGenerator, question, context) -> tuple[list[tuple[float, str]], float, object]:
-    """(seconds, piece) for every piece released while ``generate`` ran, its duration, and the draft."""
+def _live(bot, reply: str, sleep: float | None = None) -> tuple[list[tuple[float, str]], float, object]:
+    """Generate ``reply`` ("{n}": the trade sentence's passage) for TRADE_Q as a model streaming it would:
+    (seconds, piece) for every piece released while ``generate`` ran, its duration, and the draft."""
+    question, context = _inputs(bot, TRADE_Q)
+    model = FakeListChatModel(responses=[reply.format(n=_passage_number(context, "twentyfold"))], sleep=sleep)
+    generator = LLMGenerator(model, bot.scorer, bot.generator, backend="fake")
     released: list[tuple[float, str]] = []
     started = time.perf_counter()
 
@@ -276,14 +280,8 @@ def _live(generator: LLMGenerator, question, context) -> tuple[list[tuple[float,
 
 
 def test_stream_releases_each_verified_sentence_before_the_model_finishes(bot):
-    question, context = _inputs(bot, TRADE_Q)
-    n = _passage_number(context, "twentyfold")
-    reply = (
-        f"Trade volume has increased twentyfold [{n}]. Cambodia agreed to buy 40 Korean fighter jets [{n}]. "
-        f"People-to-people exchanges have grown 150-fold [{n}]."
-    )
-    generator = LLMGenerator(FakeListChatModel(responses=[reply], sleep=0.01), bot.scorer, bot.generator, backend="fake")
-    released, seconds, draft = _live(generator, question, context)
+    reply = "Trade volume has increased twentyfold [{n}]. Cambodia agreed to buy 40 Korean fighter jets [{n}]. People-to-people exchanges have grown 150-fold [{n}]."
+    released, seconds, draft = _live(bot, reply, sleep=0.01)
     assert [piece for _, piece in released] == ["Trade volume has increased twentyfold [1].", " People-to-people exchanges have grown 150-fold [1]."]
     assert "".join(piece for _, piece in released) == draft.text
     # The first sentence is out while the model is still writing (about 10 ms a character here).
@@ -292,13 +290,8 @@ def test_stream_releases_each_verified_sentence_before_the_model_finishes(bot):
 
 
 def test_stream_holds_sentences_until_the_answer_agrees_then_skips_what_would_change_it(bot):
-    question, context = _inputs(bot, TRADE_Q)
-    n = _passage_number(context, "twentyfold")
-    reply = (
-        f"People-to-people exchanges have grown 150-fold [{n}]. Trade volume has increased twentyfold [{n}]. "
-        f"In fact, people-to-people exchanges have grown 150-fold [{n}]."
-    )
-    released, _, draft = _live(_fake_generator(bot, reply), question, context)
+    reply = "People-to-people exchanges have grown 150-fold [{n}]. Trade volume has increased twentyfold [{n}]. In fact, people-to-people exchanges have grown 150-fold [{n}]."
+    released, _, draft = _live(bot, reply)
     # The first sentence alone lacks the asked-for value: held back, then released with the second.
     assert [piece for _, piece in released] == ["People-to-people exchanges have grown 150-fold [1]. Trade volume has increased twentyfold [1]."]
     assert draft.kind == "answer" and draft.text == released[0][1]  # an "in fact" would make it a correction
@@ -306,45 +299,8 @@ def test_stream_holds_sentences_until_the_answer_agrees_then_skips_what_would_ch
 
 
 def test_stream_releases_nothing_when_the_extractive_answer_stands(bot):
-    question, context = _inputs(bot, TRADE_Q)
-    released, _, draft = _live(_fake_generator(bot, "The article does not say. Trade grew 30-fold [1]."), question, context)
-    assert released == [] and draft.text == bot.generator.generate(question, context, []).text
-
-
-def test_bad_specs_are_rejected_with_guidance():
-    for spec in ("gpt4", "openai:", "vllm:x"):
-        with pytest.raises(ValueError, match="ASSISTANT_LLM"):
-            parse_spec(spec)
-
-
-# -- (c) llama.cpp in process ---------------------------------------------------------------------
-def _assert_grounded_trade_answer(bot, answer) -> None:
-    assert "twentyfold" in answer.text.lower(), answer.text
-    assert not _unsupported_in_answer(bot, answer.text), (answer.text, answer.notes)
-    assert answer.citations
-
-
-def test_llamacpp_backend_answers_from_the_article(bot, model_path):
-    # A generous timeout: on a busy 2-core machine SmolLM2 can need more than the default 20 s.
-    settings = bot.settings.with_overrides(llm=f"llamacpp:{model_path}", llm_timeout=120, llm_max_tokens=128)
-    llm_bot = Assistant(settings)
-    assert isinstance(llm_bot.generator, LLMGenerator) and llm_bot.generator.backend.startswith("llamacpp:")
-    started = time.perf_counter()
-    answer = llm_bot.ask(TRADE_Q)
-    assert time.perf_counter() - started < settings.llm_timeout + 10
-    _assert_grounded_trade_answer(bot, answer)
-    assert "llm:llamacpp:SmolLM2-135M-Instruct.Q4_1.gguf" in answer.notes or "guard-fallback" in answer.notes
-    assert not any(n.startswith(("llm-unreachable", "llm-error")) for n in answer.notes), answer.notes
-    assert llm_bot.generator.stats["calls"] == 1
-
-
-def test_llamacpp_smollm2_alias_and_deterministic_output(bot, model_path):
-    generator = make_llm_generator(bot.settings.with_overrides(llm="llamacpp:smollm2", llm_timeout=120, llm_max_tokens=64), bot.scorer, bot.generator)
-    question, context = _inputs(bot, "In which city was the summit held?")
-    first = generator.generate(question, context, [])
-    second = generator.generate(question, context, [])
-    assert first.text == second.text and generator.journal[0]["raw"] == generator.journal[1]["raw"]
-    assert not _unsupported_in_answer(bot, first.text)
+    released, _, draft = _live(bot, "The article does not say. Trade grew 30-fold [1].")
+    assert released == [] and draft.text == bot.ask(TRADE_Q).text
 
 
 # SmolLM2 answers this in two sentences: a refusal, then a related fact from the passages.
