@@ -10,9 +10,14 @@
 
 Whatever the model writes passes ``GroundingGuard`` (see ``guard.py``) before anyone sees it: only
 sentences the cited article sentences support survive, and their citations are renumbered to point at
-those sentences. If nothing survives, or the model cannot be reached in ``ASSISTANT_LLM_TIMEOUT``
-seconds, the extractive backend answers instead and ``Draft.notes`` says why. The optional packages
-are imported only here, only when asked for: ``pip install '.[llm]'``.
+those sentences. What survives must also agree with the extractive reading of the same passages (same
+kind of answer, its best evidence sentence, its direct value: ``LLMGenerator._disagreement``). If not,
+or the model cannot be reached in ``ASSISTANT_LLM_TIMEOUT`` seconds (its first token in half that), the
+extractive backend answers instead and ``Draft.notes`` says why.
+
+The model's tokens are streamed and checked a sentence at a time (``_Gate``), so a verified sentence can
+be shown (``base.LIVE_TEXT``) while the model is still writing the next one. The optional packages are
+imported only here, only when asked for: ``pip install '.[llm]'``.
 """
 
 from __future__ import annotations
