@@ -339,6 +339,12 @@ def llama_server(model_path, tmp_path_factory):
         yield base_url
 
 
+def _assert_grounded_trade_answer(bot, answer) -> None:
+    assert "twentyfold" in answer.text.lower(), answer.text
+    assert not _unsupported_in_answer(bot, answer.text), (answer.text, answer.notes)
+    assert answer.citations
+
+
 def test_openai_backend_against_a_real_llama_cpp_server(bot, llama_server):
     settings = bot.settings.with_overrides(
         llm="openai:smollm2", llm_base_url=llama_server, llm_api_key="not-needed", llm_timeout=120, llm_max_tokens=128
