@@ -303,6 +303,36 @@ def test_stream_releases_nothing_when_the_extractive_answer_stands(bot):
     assert released == [] and draft.text == bot.ask(TRADE_Q).text
 
 
+def test_bad_specs_are_rejected_with_guidance():
+    for spec in ("gpt4", "openai:", "vllm:x"):
+        with pytest.raises(ValueError, match="ASSISTANT_LLM"):
+            parse_spec(spec)
+
+
+# -- (c) llama.cpp in process ---------------------------------------------------------------------
+def test_llamacpp_backend_answers_from_the_article(bot, model_path):
+    # A generous timeout: on a busy 2-core machine SmolLM2 can need more than the default 20 s.
+    settings = bot.settings.with_overrides(llm=f"llamacpp:{model_path}", llm_timeout=120, llm_max_tokens=128)
+    llm_bot = Assistant(settings)
+    assert isinstance(llm_bot.generator, LLMGenerator) and llm_bot.generator.backend.startswith("llamacpp:")
+    started = time.perf_counter()
+    answer = llm_bot.ask(TRADE_Q)
+    assert time.perf_counter() - started < settings.llm_timeout + 10
+    _assert_grounded_trade_answer(bot, answer)
+    assert "llm:llamacpp:SmolLM2-135M-Instruct.Q4_1.gguf" in answer.notes or "guard-fallback" in answer.notes
+    assert not any(n.startswith(("llm-unreachable", "llm-error")) for n in answer.notes), answer.notes
+    assert llm_bot.generator.stats["calls"] == 1
+
+
+def test_llamacpp_smollm2_alias_and_deterministic_output(bot, model_path):
+    generator = make_llm_generator(bot.settings.with_overrides(llm="llamacpp:smollm2", llm_timeout=120, llm_max_tokens=64), bot.scorer, bot.generator)
+    question, context = _inputs(bot, "In which city was the summit held?")
+    first = generator.generate(question, context, [])
+    second = generator.generate(question, context, [])
+    assert first.text == second.text and generator.journal[0]["raw"] == generator.journal[1]["raw"]
+    assert not _unsupported_in_answer(bot, first.text)
+
+
 # SmolLM2 answers this in two sentences: a refusal, then a related fact from the passages.
 LIVE_Q = "When are the free trade agreement negotiations on services and investment expected to be completed?"
 
