@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 
@@ -35,6 +36,7 @@ TYPE_WORDS: dict[str, frozenset[str]] = {
     "date": frozenset({"date", "day", "month", "calendar"}),
     "year": frozenset({"year"}),
 }
+RELATIVE_YEAR = re.compile(r"\b(this|next|last) year\b", re.IGNORECASE)
 _TIME_UNIT = re.compile(r"\bhow many (minutes|hours|days|weeks|months|years)\b", re.IGNORECASE)
 # Verbs that report what someone said: a "what did X say" question needs X as their speaker.
 _SPEECH_VERB = re.compile(
@@ -144,15 +146,22 @@ def resolve_aliases(text: str, aliases: dict[str, str]) -> str:
     return text
 
 
+@functools.lru_cache(maxsize=16)
+def _synonym_matcher(items: tuple[tuple[str, str], ...]) -> tuple[re.Pattern, dict[str, str]]:
+    """The pattern matching any synonym phrase, and phrase -> replacement; built once per synonym list
+    (every question is resolved through it)."""
+    # "landmine clearance", "landmine-clearance" and "landmine  clearance" are one phrase.
+    by_key = {re.sub(r"[\s-]+", " ", k.lower()): v for k, v in items}
+    phrases = (r"[\s-]+".join(re.escape(w) for w in k.split(" ")) for k in sorted(by_key, key=len, reverse=True))
+    return re.compile(r"(?<![\w-])(" + "|".join(phrases) + r")(?![\w-])", re.IGNORECASE), by_key
+
+
 def resolve_synonyms(text: str, synonyms: dict[str, str]) -> str:
     """Replace everyday words with the article's ("commerce" -> "trade"), whole words in any case; the
     longest phrase wins ("head of state" before "state")."""
     if not synonyms:
         return text
-    # "landmine clearance", "landmine-clearance" and "landmine  clearance" are one phrase.
-    by_key = {re.sub(r"[\s-]+", " ", k.lower()): v for k, v in synonyms.items()}
-    phrases = (r"[\s-]+".join(re.escape(w) for w in k.split(" ")) for k in sorted(by_key, key=len, reverse=True))
-    pattern = re.compile(r"(?<![\w-])(" + "|".join(phrases) + r")(?![\w-])", re.IGNORECASE)
+    pattern, by_key = _synonym_matcher(tuple(synonyms.items()))
     return pattern.sub(lambda m: by_key[re.sub(r"[\s-]+", " ", m.group(0).lower())], text)
 
 
@@ -223,7 +232,8 @@ def _about_subject(sentence: str, pos: int, question: Question, topic_words: fro
     have = set(tokens(sentence[spans[first][0] : spans[at][1]]))
     topic = {w.lower() for w in topic_words}
     wanted = {t for t in question.own_terms if t not in TYPE_WORDS.get(question.answer_type, ()) and t not in topic}
-    return not wanted or any(matches(t, have, {prefix(h) for h in have}) for t in wanted)
+    prefixes = {prefix(h) for h in have}
+    return not wanted or any(matches(t, have, prefixes) for t in wanted)
 
 
 def satisfies(
@@ -249,7 +259,7 @@ def satisfies(
         specific = [s for s in new_names if len(s.text.split()) >= 2 and not is_topical(s.text, topic_words)]
         return bool(specific) or "“" in sentence
     if answer_type == "year":
-        spots = [q.start for q in nums if q.unit == "year"] + [m.start() for m in re.finditer(r"\b(this|next|last) year\b", sentence)]
+        spots = [q.start for q in nums if q.unit == "year"] + [m.start() for m in RELATIVE_YEAR.finditer(sentence)]
         return any(_about_subject(sentence, pos, question, topic_words) for pos in spots)
     if answer_type == "fold":
         return any(q.unit == "fold" for q in nums)
@@ -292,13 +302,14 @@ class QuestionAnalyser:
     def __init__(self, corpus: Corpus) -> None:
         texts = [s.text for s in corpus.sentences]
         self.proper = proper_words(texts)
+        spans_of = [[sp.text for sp in capitalized_spans(text, self.proper)] for text in texts]
         word_df: dict[str, int] = {}
-        for text in texts:
-            for word in {w.split("’")[0] for sp in capitalized_spans(text, self.proper) for w in sp.text.split()}:
+        for spans in spans_of:
+            for word in {w.split("’")[0] for sp in spans for w in sp.split()}:
                 word_df[word] = word_df.get(word, 0) + 1
         # Capitalised words in many sentences are the article's topic (the two countries), not answers.
         self.topic_words = frozenset(w for w, n in word_df.items() if n >= 3)
-        spans = [sp.text.removesuffix("’s") for text in texts for sp in capitalized_spans(text, self.proper)]
+        spans = [sp.removesuffix("’s") for sentence_spans in spans_of for sp in sentence_spans]
         # The name part of "Cambodian Prime Minister Hun Manet" (after the title), not the demonym before it.
         names = [TITLE.split(sp)[-1].split() for sp in spans if is_person_like(sp)]
         self.person_words = frozenset(

@@ -59,12 +59,15 @@ class SentenceScorer:
     def idf(self, term: str) -> float:
         return self._idf.get(term, self._default_idf)
 
+    def terms(self, sentence: Sentence) -> set[str]:
+        """Content tokens of ``sentence``, tokenised once for the corpus's own sentences (do not mutate)."""
+        return self._tokens.get((sentence.doc_id, sentence.index)) or set(tokens(sentence.text))
+
     def lexical(self, question: Question, sentence: Sentence, typed: bool = False) -> float:
         """idf-weighted share of the question's terms the sentence contains; when it holds the asked-for
         kind of value, the words that only name that kind ("day", "week") count as contained."""
-        key = (sentence.doc_id, sentence.index)
-        have = self._tokens.get(key) or set(tokens(sentence.text))
-        prefixes = self._prefixes.get(key) or {prefix(t) for t in have}
+        have = self.terms(sentence)
+        prefixes = self._prefixes.get((sentence.doc_id, sentence.index)) or {prefix(t) for t in have}
         own = set(question.own_terms)
         type_words = TYPE_WORDS.get(question.answer_type, frozenset()) if typed else frozenset()
         weights = {t: self.idf(t) * (1.0 if t in own else CARRIED_WEIGHT) for t in set(question.terms)}

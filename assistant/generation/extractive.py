@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from langchain_core.documents import Document
 
 from ..corpus import Sentence
-from ..language import STOPWORDS, Quantity, Span, capitalized_spans, clauses, matches, normalise, prefix, quantities, stem, tokens
-from ..question import TITLE, Question, is_person_like, is_topical, parts
+from ..language import STOPWORDS, Quantity, Span, capitalized_spans, clauses, matches, normalise, prefix, quantities, stem
+from ..question import RELATIVE_YEAR, TITLE, Question, is_person_like, is_topical, parts
 from ..scoring import ScoredSentence, SentenceScorer
 from .base import AnswerGenerator, Draft
 
@@ -30,7 +30,6 @@ _PLACE_PREPOSITIONS = ("in", "at")
 _TOP_RANK = re.compile(r"\b(top|largest|biggest|leading|number one)\s+(?:foreign\s+)?(?P<noun>[a-z]+)", re.IGNORECASE)
 _ORDINAL_RANK = re.compile(r"\b(second|third|fourth|fifth)-(largest|biggest)\s+(?P<noun>[a-z]+)", re.IGNORECASE)
 _DESCRIBE = re.compile(r"^\W*(?:what|how)\s+(?:is|was|were|are)\s+(?:the\s+)?(?P<thing>[a-z]+)\s+like\b", re.IGNORECASE)
-_RELATIVE_YEAR = re.compile(r"\b(this|next|last) year\b", re.IGNORECASE)
 OVERVIEW_SENTENCES = 3  # lede sentences quoted for "what is the article about?"
 UNIT_MATCH = 0.5  # credit for a number of the same unit (year, n-fold) as the wrong one
 ANCHOR_MAX_DF = 1  # ... or share a word with the question that no other sentence uses
@@ -124,14 +123,14 @@ class ExtractiveGenerator(AnswerGenerator):
 
     def _anchored(self, terms: tuple[str, ...], scored: ScoredSentence) -> bool:
         """Whether the sentence shares a rare (specific) word with ``terms``, e.g. "reestablished"."""
-        have = set(tokens(scored.sentence.text))
+        have = self.scorer.terms(scored.sentence)
         return any(t in have and self.scorer.document_frequency(t) <= ANCHOR_MAX_DF for t in terms)
 
     def _covers_what_best_lacks(self, question: Question, best: ScoredSentence, other: ScoredSentence) -> bool:
         """Whether ``other`` has a word of the question that the best sentence lacks and few sentences use:
         "Who attended the summit?" — the forum sentence has "attended", the summit sentence has "summit"."""
-        best_words = set(tokens(best.sentence.text))
-        have = set(tokens(other.sentence.text))
+        best_words = self.scorer.terms(best.sentence)
+        have = self.scorer.terms(other.sentence)
         return any(
             t in have and t not in best_words and 0 < self.scorer.document_frequency(t) <= SUBJECT_MAX_DF for t in question.own_terms
         )
@@ -220,9 +219,9 @@ class ExtractiveGenerator(AnswerGenerator):
         top = _TOP_RANK.search(asked)
         if top and not re.search(r"\b(second|third|fourth|fifth)\b", asked, re.IGNORECASE):
             claims.append((top, _ORDINAL_RANK, lambda e: stem(e["noun"]) == stem(top["noun"])))
-        year = _RELATIVE_YEAR.search(asked)
+        year = RELATIVE_YEAR.search(asked)
         if year and normalise(year.group(0)) not in self.analyser.text:
-            claims.append((year, _RELATIVE_YEAR, lambda e: True))
+            claims.append((year, RELATIVE_YEAR, lambda e: True))
         for claim, pattern, same_thing in claims:
             for evidence in scored[:3]:
                 found = pattern.search(evidence.sentence.text)
@@ -256,7 +255,7 @@ class ExtractiveGenerator(AnswerGenerator):
                 # "How many agreements": a count, never a span of time like "a decade".
                 found = [q for q in found if q.surface.lower() != "decade"]
             if not found:
-                relative = re.search(r"\b(this|next|last) year\b", text) if question.answer_type == "time" else None
+                relative = RELATIVE_YEAR.search(text) if question.answer_type == "time" else None
                 return f"{relative.group(0).capitalize()}." if relative else ""
             q = max(found, key=lambda x: clause_score(x.start))
             if q.surface.lower() == "decade":
@@ -277,9 +276,10 @@ class ExtractiveGenerator(AnswerGenerator):
             for s in capitalized_spans(text, self.analyser.proper):
                 # "Cambodian Prime Minister Hun Manet" for "Who is the Cambodian Prime Minister?": the name
                 # after the asked-for title is the answer, not a repeat of the question.
-                name = TITLE.split(s.text)[-1].strip() if titles & set(TITLE.findall(s.text)) else s.text
+                titled = bool(titles & set(TITLE.findall(s.text)))
+                name = TITLE.split(s.text)[-1].strip() if titled else s.text
                 if name and not any(normalise(name) in a or a in normalise(name) for a in asked):
-                    spans.append((Span(name, s.start, s.end), bool(titles & set(TITLE.findall(s.text)))))
+                    spans.append((Span(name, s.start, s.end), titled))
             spans = [
                 (s, titled)
                 for s, titled in spans
@@ -403,7 +403,7 @@ class ExtractiveGenerator(AnswerGenerator):
         for _, best_of_part in answered_parts:
             if best_of_part not in cited and len(cited) < self.max_sentences:
                 cited.append(best_of_part)
-        covered = {t for c in cited for t in tokens(c.sentence.text)}
+        covered = {t for c in cited for t in self.scorer.terms(c.sentence)}
         own = set(question.own_terms)
         factor = EXTRA_FACTOR_MULTI if question.is_multi_part or " and " in question.text else EXTRA_FACTOR
         for candidate in scored:
@@ -411,13 +411,12 @@ class ExtractiveGenerator(AnswerGenerator):
                 break
             if candidate in cited or candidate.support < max(self.threshold, top.support * factor):
                 continue
-            have = set(tokens(candidate.sentence.text))
-            new_terms = {t for t in own if matches(t, have, {prefix(h) for h in have})} - {
-                t for t in own if matches(t, covered, {prefix(c) for c in covered})
-            }
+            have = self.scorer.terms(candidate.sentence)
+            have_prefixes, covered_prefixes = {prefix(h) for h in have}, {prefix(c) for c in covered}
+            new_terms = {t for t in own if matches(t, have, have_prefixes)} - {t for t in own if matches(t, covered, covered_prefixes)}
             if new_terms:
                 cited.append(candidate)
-                covered |= set(tokens(candidate.sentence.text))
+                covered |= have
         # A multi-part question gets a direct answer per part that asks for a number or a name.
         directs = dict.fromkeys(filter(None, (self._direct(part, best) for part, best in answered_parts)))  # once each
         direct = " ".join(directs) or self._direct(question, top)
