@@ -26,6 +26,7 @@ _TYPES: list[tuple[str, re.Pattern]] = [
     ("place", re.compile(_LEAD + r"where\b(?!\s+(does|do|did)\s+[\w\s]{1,30}\b(rank|stand|place)\b)|\bin (what|which) (city|country|place|capital)\b|\bwhat (city|country|venue|location|capital)\b|\b(what|which) (province|district|town|venue|location)\b")),
     ("day", re.compile(r"\b(what|which) day\b|\bday of the week\b|\bweekday\b")),
     ("statement", re.compile(r"\bwhat did (?P<speaker>.+?) (say|tell|state|declare|remark)\b")),
+    ("frequency", re.compile(r"\bhow (often|frequently|regularly)\b")),
     ("time", re.compile(_LEAD + r"when\b|\bwhat time\b")),
     ("reason", re.compile(_LEAD + r"why\b")),
 ]
@@ -288,6 +289,8 @@ def satisfies(
         return bool(said) and (named or bool(re.match(r"^(He|She|They)\b", sentence)))
     if answer_type == "day":
         return bool(re.search(r"\b(monday|tuesday|wednesday|thursday|friday|saturday|sunday)\b", sentence, re.IGNORECASE)) or has_month(sentence)
+    if answer_type == "frequency":
+        return bool(re.search(r"\b(annual(ly)?|yearly|biennial|every|each (year|month|week)|weekly|monthly|regular(ly)?|twice|once a|times a)\b", sentence, re.IGNORECASE))
     if answer_type == "time":
         return bool(nums) or has_month(sentence) or bool(
             re.search(r"\b(monday|tuesday|wednesday|thursday|friday|saturday|sunday|this year|next year|decade|since)\b", sentence, re.IGNORECASE)

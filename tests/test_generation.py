@@ -58,6 +58,15 @@ def test_multi_part_question_cites_each_part(bot):
     assert len(answer.citations) >= 2
 
 
+def test_multi_part_question_no_part_of_which_is_answered_is_refused(bot):
+    # The drills sentence matches the words, but holds neither a place nor a frequency.
+    refused = bot.ask("Where will the joint drills be held, and how often?")
+    assert refused.refused and "does not answer" in refused.text
+    # The demining sentence holds one of the two asked-for values ("this year"): answered, not refused.
+    answered = bot.ask("Where is the new demining project going to happen, and when is it due to start?")
+    assert not answered.refused and "demining project" in answered.text
+
+
 def test_swapped_owners_are_corrected_through_aliases_and_synonyms(bot):
     answer = bot.ask("Why did Seoul throw its weight behind Phnom Penh's blueprint for a nuclear-free Korea?")
     assert answer.kind == "correction" and "South Korea’s Audacious Initiative" in answer.text

@@ -48,6 +48,7 @@ def test_capitalized_spans_skip_sentence_initial_common_words():
         ("What did the article say about trade?", "statement"),
         ("Who is Kim Tae-hyo?", "identity"),
         ("Who is the president?", "person"),
+        ("How often will the drills take place?", "frequency"),
     ],
 )
 def test_answer_types(question, kind):

@@ -400,6 +400,16 @@ class ExtractiveGenerator(AnswerGenerator):
         # Parts are scored alone, so a short one ("and how often?") can miss evidence the whole question
         # found: only a part left open beside answered ones is called out.
         unanswered = [part.text for part, best in part_evidence if not best] if answered_parts else []
+        if (
+            part_evidence
+            and not answered_parts
+            and all(part.answer_type not in ("other", "reason") for part, _ in part_evidence)
+            and not any(self.analyser.satisfies(part.answer_type, top.sentence.text, part) for part, _ in part_evidence)
+        ):
+            # Every part asks for a value (a place, a frequency) and neither the parts' own evidence nor
+            # the sentence matching the whole question holds one: quoting it would only seem to answer.
+            asked = " ".join(f"“{part.text}”" for part, _ in part_evidence)
+            return self._refusal(question, f"The article does not answer: {asked}", sorted(scored, key=lambda s: s.support, reverse=True))
         for _, best_of_part in answered_parts:
             if best_of_part not in cited and len(cited) < self.max_sentences:
                 cited.append(best_of_part)
