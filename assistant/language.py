@@ -36,6 +36,8 @@ _ORDINALS = {w: i for i, w in enumerate("first second third fourth fifth sixth s
 # Ordinals keep a hyphenated tail ("second-largest") so a correction can quote the whole phrase.
 _ORDINAL = re.compile(rf"\b({'|'.join(_ORDINALS)})(-[a-z]+)?\b", re.IGNORECASE)
 _MONTHS = "january february march april may june july august september october november december".split()
+# A weekday or month name: capitalised like a name, but never the name of a party, person or place.
+CALENDAR_NAME = re.compile(r"^(monday|tuesday|wednesday|thursday|friday|saturday|sunday|" + "|".join(_MONTHS) + r")$", re.IGNORECASE)
 
 
 @functools.lru_cache(maxsize=1)

@@ -22,10 +22,14 @@ _TYPES: list[tuple[str, re.Pattern]] = [
     ("year", re.compile(r"\b(what|which) (calendar )?year\b|\bby when\b")),
     ("fold", re.compile(r"\bby what factor\b|\bhow many times\b|\bhow many-fold\b|\bmultipl(y|ied)\b|\b\w+-fold\b.*\?$")),
     ("number", re.compile(r"\bhow many\b|\bhow much\b|\bwhat (number|percentage|share|proportion|factor)\b|\bby (what|how much) (factor|multiple)\b|\bhow (large|big|fast)\b|\bnumber of\b|\bhow long\b")),
-    ("person", re.compile(_LEAD + r"(who|whom)\b|\bwhich (\w+ )?(leaders?|officials?|presidents?|ministers?|persons?|people)\b|\bwhose\b")),
+    # "Which Cambodian cabinet ministers …": up to two modifiers before the person noun; "the fields in
+    # which the leaders …" is a relative clause, not a question about people.
+    ("person", re.compile(_LEAD + r"(who|whom)\b|(?<!in )(?<!on )(?<!of )(?<!by )\bwhich ((?!the\b)\w+ ){0,2}(leaders?|officials?|presidents?|ministers?|persons?|people|heads?)\b|\bwhose\b")),
+    # "Which country …" names a party, not where something happened ("in which country" is a place).
+    ("country", re.compile(r"(?<!\bin )\b(which|what) (country|nation)\b")),
     ("place", re.compile(_LEAD + r"where\b(?!\s+(does|do|did)\s+[\w\s]{1,30}\b(rank|stand|place)\b)|\bin (what|which) (city|country|place|capital)\b|\bwhat (city|country|venue|location|capital)\b|\b(what|which) (province|district|town|venue|location)\b")),
     ("day", re.compile(r"\b(what|which) day\b|\bday of the week\b|\bweekday\b")),
-    ("statement", re.compile(r"\bwhat did (?P<speaker>.+?) (say|tell|state|declare|remark)\b")),
+    ("statement", re.compile(r"\bwhat did (?P<speaker>.+?) (say|tell|state|declare|remark)\b|\bhow did .+? (describe|characteri[sz]e|call)\b")),
     ("frequency", re.compile(r"\bhow (often|frequently|regularly)\b")),
     ("time", re.compile(_LEAD + r"when\b|\bwhat time\b")),
     ("reason", re.compile(_LEAD + r"why\b")),
@@ -218,6 +222,15 @@ def is_person_like(name: str) -> bool:
     return bool(TITLE.search(name)) or (len(words) >= 2 and not _NOT_PERSON & set(words))
 
 
+def is_country_like(name: str, topic_words: frozenset[str], person_words: frozenset[str]) -> bool:
+    """Whether a name reads as one of the article's countries or a variant ("North Korean", "South
+    Korea’s"): it shares a word stem with the topic and is neither a person nor an organisation."""
+    words = {w.split("’")[0].split("'")[0] for w in name.split()}
+    if TITLE.search(name) or words & _NOT_PERSON or words & person_words:
+        return False
+    return any(w[:5] == t[:5] for w in words for t in topic_words)
+
+
 def is_topical(name: str, topic_words: frozenset[str]) -> bool:
     """Whether a name is made only of the article's topic words ("South Korea's", "Cambodian")."""
     return all(w.split("’")[0].split("'")[0] in topic_words for w in name.split())
@@ -274,6 +287,9 @@ def satisfies(
             stem_ = unit.group(1).lower().rstrip("s")
             counted = [q for q in counted if re.match(rf"\s*{stem_}s?\b", sentence[q.end :], re.IGNORECASE)]
         return bool(counted)
+    if answer_type == "country":
+        # The asked-for party is one the question does not already name (topical names count here).
+        return any(is_country_like(s.text, topic_words, person_words) for s in new_names)
     new_names = [s for s in new_names if not is_topical(s.text, topic_words)]
     if answer_type == "person":
         # "Kim announced …": a lone surname counts when the article names that person in full elsewhere.

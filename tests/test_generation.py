@@ -67,6 +67,50 @@ def test_multi_part_question_no_part_of_which_is_answered_is_refused(bot):
     assert not answered.refused and "demining project" in answered.text
 
 
+@pytest.mark.parametrize(
+    ("question", "country"),
+    [
+        ("Which country endorsed the Audacious Initiative?", "Cambodia"),
+        ("Which country's initiative did Cambodia endorse?", "South Korea"),
+        ("Workers from which country did Cambodia send back home?", "North Korea"),
+    ],
+)
+def test_which_country_is_answered_with_a_country_the_question_does_not_name(bot, question, country):
+    answer = bot.ask(question)
+    assert answer.text.split("“")[0].strip() == f"{country}."
+
+
+def test_which_country_is_refused_when_the_evidence_names_only_the_countries_asked_about(bot):
+    # The investor sentence names South Korea (second-largest), never the country ranked first.
+    answer = bot.ask("Which country is the single biggest source of capital for Cambodia, ahead of Korea?")
+    assert answer.refused and "second-largest investor" in answer.text
+
+
+@pytest.mark.parametrize(
+    "question", ["Who is the biggest investor in Cambodia?", "What is the largest source of foreign investment in Cambodia?"]
+)
+def test_asking_for_the_top_rank_is_refused_with_the_rank_the_article_gives(bot, question):
+    # Nothing is claimed, so nothing is corrected; "Is South Korea the largest investor?" is (see above).
+    answer = bot.ask(question)
+    assert answer.refused and answer.text.startswith("The article does not say") and "second-largest investor" in answer.text
+
+
+def test_when_something_first_happened_is_not_answered_by_its_repeat(bot):
+    answer = bot.ask("When were diplomatic relations originally established?")
+    assert answer.refused and answer.text.startswith("The article does not say when diplomatic relations originally were established")
+    assert "reestablishing relations in 1997" in answer.text
+    # Asked about the repeat itself, the year is the answer.
+    assert bot.ask("When were relations reestablished?").text.startswith("1997.")
+
+
+def test_a_breakdown_answered_by_one_total_is_refused(bot):
+    answer = bot.ask("Of the people at the business forum, how many came from Korea and how many from Cambodia?")
+    assert answer.refused and "one figure for all of that" in answer.text and "250 participants" in answer.text
+    # Two counts with two different figures are both answered.
+    both = bot.ask("How many documents were signed, and how many people attended the business forum?")
+    assert not both.refused and both.text.startswith("Six key documents. 250 participants.")
+
+
 def test_swapped_owners_are_corrected_through_aliases_and_synonyms(bot):
     answer = bot.ask("Why did Seoul throw its weight behind Phnom Penh's blueprint for a nuclear-free Korea?")
     assert answer.kind == "correction" and "South Korea’s Audacious Initiative" in answer.text

@@ -49,6 +49,11 @@ def test_capitalized_spans_skip_sentence_initial_common_words():
         ("Who is Kim Tae-hyo?", "identity"),
         ("Who is the president?", "person"),
         ("How often will the drills take place?", "frequency"),
+        ("Which Cambodian cabinet ministers travelled with Hun Manet?", "person"),
+        ("Name the fields in which the two leaders vowed to cooperate.", "other"),
+        ("Which country is the second-largest investor in Cambodia?", "country"),
+        ("In which country was the summit held?", "place"),
+        ("How did Yoon describe the partnership?", "statement"),
     ],
 )
 def test_answer_types(question, kind):

@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from langchain_core.documents import Document
 
 from ..corpus import Sentence
-from ..language import STOPWORDS, Quantity, Span, capitalized_spans, clauses, matches, normalise, prefix, quantities, stem
-from ..question import RELATIVE_YEAR, TITLE, Question, is_person_like, is_topical, parts
+from ..language import CALENDAR_NAME, STOPWORDS, Quantity, Span, capitalized_spans, clauses, matches, normalise, prefix, quantities, stem
+from ..question import RELATIVE_YEAR, TITLE, Question, is_country_like, is_person_like, is_topical, parts
 from ..scoring import ScoredSentence, SentenceScorer
 from .base import AnswerGenerator, Draft
 
@@ -29,16 +29,19 @@ MIN_NAME_OVERLAP = 2  # a replacement name must share this much context (or word
 _PLACE_PREPOSITIONS = ("in", "at")
 _TOP_RANK = re.compile(r"\b(top|largest|biggest|leading|number one)\s+(?:foreign\s+)?(?P<noun>[a-z]+)", re.IGNORECASE)
 _ORDINAL_RANK = re.compile(r"\b(second|third|fourth|fifth)-(largest|biggest)\s+(?P<noun>[a-z]+)", re.IGNORECASE)
+# "Who is the biggest investor?" asks for the top of a ranking; "Is Korea the biggest investor?" claims it.
+_ASKS_TOP = re.compile(
+    r"^\W*(?:who|what|which(?:\s+\w+)?)\s+(?:is|was|are|were|has been|ranks?)\s+(?:now\s+)?(?:the\s+)?(?:single\s+)?"
+    r"(?:top|largest|biggest|leading|number one)\b",
+    re.IGNORECASE,
+)
+# "When did they first establish relations?" is not answered by "since reestablishing relations in 1997".
+_FIRST_TIME = re.compile(r"\b(first|originally|initially|ever)\b", re.IGNORECASE)
 _DESCRIBE = re.compile(r"^\W*(?:what|how)\s+(?:is|was|were|are)\s+(?:the\s+)?(?P<thing>[a-z]+)\s+like\b", re.IGNORECASE)
 OVERVIEW_SENTENCES = 3  # lede sentences quoted for "what is the article about?"
 UNIT_MATCH = 0.5  # credit for a number of the same unit (year, n-fold) as the wrong one
 ANCHOR_MAX_DF = 1  # ... or share a word with the question that no other sentence uses
 SUBJECT_MAX_DF = 3  # ... or hold a fairly rare question word the best sentence lacks
-_WEEKDAYS_MONTHS = re.compile(
-    r"^(monday|tuesday|wednesday|thursday|friday|saturday|sunday|january|february|march|april|may|june|july|"
-    r"august|september|october|november|december)$",
-    re.IGNORECASE,
-)
 
 
 # "Cambodia's “Audacious Initiative”": an owner name, a possessive, then the owned name or word.
@@ -85,7 +88,11 @@ def indirect(question: str) -> str:
         r"^(what|who|where|when|which|how many|how much)\s+(is|was|are|were)\s+(.+?)[?.!]*$", question.strip(), re.IGNORECASE
     )
     if match:
-        return f"{match.group(1).lower()} {match.group(3)} {match.group(2).lower()}"
+        wh, copula, rest = match.group(1).lower(), match.group(2).lower(), match.group(3)
+        passive = re.match(r"^(.+)\s+(\w+ed)$", rest)  # "when relations were established", not "… established were"
+        if passive:
+            return f"{wh} {passive.group(1)} {copula} {passive.group(2)}"
+        return f"{wh} {rest} {copula}"
     # "What did Hun Manet say in his speech?" -> "what Hun Manet said in his speech"
     match = re.match(r"^what\s+did\s+(.+?)\s+(say|tell)\b(.*?)[?.!]*$", question.strip(), re.IGNORECASE)
     if match:
@@ -141,9 +148,9 @@ class ExtractiveGenerator(AnswerGenerator):
             return [(q.surface, q.start, q.end, 0.0) for q in quantities(text) if q.unit == wrong.unit and q.key != wrong.key]
         wrong_words = {stem(w) for w in re.findall(r"[a-z0-9]+", wrong.text.lower())}
         found = []
-        calendar = bool(_WEEKDAYS_MONTHS.match(wrong.text))
+        calendar = bool(CALENDAR_NAME.match(wrong.text))
         for span in capitalized_spans(text, self.analyser.proper):
-            if bool(_WEEKDAYS_MONTHS.match(span.text)) != calendar:
+            if bool(CALENDAR_NAME.match(span.text)) != calendar:
                 continue  # a wrong weekday is corrected by a weekday, a wrong name never by one
             if place_slot and _word_before(text, span.start) not in _PLACE_PREPOSITIONS:
                 continue  # "held in Phnom Penh" is corrected by a place ("in Seoul"), not by "a Cambodian leader"
@@ -218,7 +225,9 @@ class ExtractiveGenerator(AnswerGenerator):
         claims = []
         top = _TOP_RANK.search(asked)
         if top and not re.search(r"\b(second|third|fourth|fifth)\b", asked, re.IGNORECASE):
-            claims.append((top, _ORDINAL_RANK, lambda e: stem(e["noun"]) == stem(top["noun"])))
+            # The ranked thing is the same when named alike: "largest source of investment" / "investor".
+            nouns = {prefix(t) for t in question.own_terms}
+            claims.append((top, _ORDINAL_RANK, lambda e: stem(e["noun"]) == stem(top["noun"]) or prefix(stem(e["noun"])) in nouns))
         year = RELATIVE_YEAR.search(asked)
         if year and normalise(year.group(0)) not in self.analyser.text:
             claims.append((year, RELATIVE_YEAR, lambda e: True))
@@ -227,6 +236,17 @@ class ExtractiveGenerator(AnswerGenerator):
                 found = pattern.search(evidence.sentence.text)
                 if evidence.support >= self.threshold and found and same_thing(found):
                     return Correction(claim.group(0), found.group(0), evidence)
+        return None
+
+    def _only_repeated(self, question: Question, scored: list[ScoredSentence]) -> ScoredSentence | None:
+        """For "when did X first happen?", evidence that has only X happening again ("reestablishing" for
+        "establish"): the article dates the repeat, not the first time."""
+        if question.answer_type not in ("time", "year", "date") or not _FIRST_TIME.search(question.resolved):
+            return None
+        for evidence in scored:
+            have = self.scorer.terms(evidence.sentence)
+            if evidence.support >= self.threshold * NEARBY_FACTOR and any(f"re{t}" in have and t not in have for t in question.own_terms):
+                return evidence
         return None
 
     def _direct(self, question: Question, top: ScoredSentence) -> str:
@@ -270,7 +290,7 @@ class ExtractiveGenerator(AnswerGenerator):
                     words.append(w)
                 unit = " " + " ".join(words) if words else ""
             return f"{q.surface[:1].upper()}{q.surface[1:]}{unit}."
-        if question.answer_type in ("person", "place"):
+        if question.answer_type in ("person", "place", "country"):
             titles = {t for n in question.names for t in TITLE.findall(n.text)}
             spans = []
             for s in capitalized_spans(text, self.analyser.proper):
@@ -280,11 +300,11 @@ class ExtractiveGenerator(AnswerGenerator):
                 name = TITLE.split(s.text)[-1].strip() if titled else s.text
                 if name and not any(normalise(name) in a or a in normalise(name) for a in asked):
                     spans.append((Span(name, s.start, s.end), titled))
-            spans = [
-                (s, titled)
-                for s, titled in spans
-                if not _WEEKDAYS_MONTHS.match(s.text) and not is_topical(s.text, self.analyser.topic_words)
-            ]
+            topic, people = self.analyser.topic_words, self.analyser.person_words
+            if question.answer_type == "country":
+                # The two countries are the article's topic, and so the answer only to "which country".
+                spans = [(s, titled) for s, titled in spans if is_country_like(s.text, topic, people)]
+            spans = [(s, titled) for s, titled in spans if not CALENDAR_NAME.match(s.text) and (question.answer_type == "country" or not is_topical(s.text, topic))]
             if question.answer_type == "person":
                 spans = [(s, titled) for s, titled in spans if titled or is_person_like(s.text) or s.text in self.analyser.person_words]
             if spans:
@@ -322,6 +342,11 @@ class ExtractiveGenerator(AnswerGenerator):
     def _corrected(self, fix: Correction) -> Draft:
         text = f"That premise does not match the article: it says {fix.right.strip()}, not {fix.wrong.strip()}. {self._quote([fix.evidence])}"
         return Draft(text, [(fix.evidence.sentence, fix.evidence.support)], "correction", fix.evidence.support)
+
+    @staticmethod
+    def _does_not_say(question: Question) -> str:
+        focus = indirect(question.text)
+        return f"The article does not say {focus}." if focus else "The article does not say."
 
     def _refusal(self, question: Question, what: str, scored: list[ScoredSentence]) -> Draft:
         nearby = [s for s in scored[:1] if s.support >= self.threshold * NEARBY_FACTOR]
@@ -369,8 +394,14 @@ class ExtractiveGenerator(AnswerGenerator):
             return self._refusal(question, f"The article does not mention the {about['thing']}.", scored[:0])
 
         swap = self._swapped_owner(question, scored) or self._wrong_rank_or_year(question, scored)
+        if swap and _ASKS_TOP.match(question.resolved) and _ORDINAL_RANK.search(swap.right):
+            # Nothing was claimed, so nothing to correct: the article just never names who ranks first.
+            return self._refusal(question, self._does_not_say(question), [swap.evidence])
         if swap:
             return self._corrected(swap)
+        redone = self._only_repeated(question, scored)
+        if redone:
+            return self._refusal(question, self._does_not_say(question), [redone])
 
         best = max(scored, key=lambda s: s.support)
         # When the most relevant sentence is *the* one about the subject (it alone shares a word with the
@@ -389,9 +420,7 @@ class ExtractiveGenerator(AnswerGenerator):
             )
         ]
         if not typed or typed[0].support < self.threshold:
-            focus = indirect(question.text)
-            what = f"The article does not say {focus}." if focus else "The article does not say."
-            return self._refusal(question, what, sorted(scored, key=lambda s: s.support, reverse=True))
+            return self._refusal(question, self._does_not_say(question), sorted(scored, key=lambda s: s.support, reverse=True))
 
         top = typed[0]
         cited = [top]
@@ -410,6 +439,16 @@ class ExtractiveGenerator(AnswerGenerator):
             # the sentence matching the whole question holds one: quoting it would only seem to answer.
             asked = " ".join(f"“{part.text}”" for part, _ in part_evidence)
             return self._refusal(question, f"The article does not answer: {asked}", sorted(scored, key=lambda s: s.support, reverse=True))
+        part_directs = [(part, self._direct(part, best)) for part, best in answered_parts]
+        counts = {direct for part, direct in part_directs if part.answer_type == "number" and direct}
+        if len(counts) == 1 and sum(part.answer_type == "number" for part, _ in part_directs) >= 2:
+            # "How many came from Korea and how many from Cambodia?" answered twice by "250 participants":
+            # one figure for several counts is a total, not the breakdown asked for.
+            return self._refusal(
+                question,
+                f"The article gives one figure for all of that, not one for each part: {counts.pop()}",
+                sorted(scored, key=lambda s: s.support, reverse=True),
+            )
         for _, best_of_part in answered_parts:
             if best_of_part not in cited and len(cited) < self.max_sentences:
                 cited.append(best_of_part)
@@ -428,7 +467,7 @@ class ExtractiveGenerator(AnswerGenerator):
                 cited.append(candidate)
                 covered |= have
         # A multi-part question gets a direct answer per part that asks for a number or a name.
-        directs = dict.fromkeys(filter(None, (self._direct(part, best) for part, best in answered_parts)))  # once each
+        directs = dict.fromkeys(filter(None, (direct for _, direct in part_directs)))  # once each
         direct = " ".join(directs) or self._direct(question, top)
         text = f"{direct} {self._quote(cited)}" if direct else self._quote(cited)
         if unanswered:  # say which part is left open rather than let the quotes seem to answer it
