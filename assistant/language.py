@@ -50,6 +50,32 @@ def stem(word: str) -> str:
     return _stemmer().stemWord(word.lower())
 
 
+# Words a false premise swaps for their opposite ("Why did Cambodia reject the initiative?" when it endorsed
+# it): each article-side group against the words that contradict it. Stemmed once, on first use.
+_OPPOSITE_GROUPS = [
+    ("endorse endorsed backed supported", "reject rejected refuse refused oppose opposed resist resisted denounce denounced"),
+    ("praise praised", "criticise criticised criticize criticized condemn condemned blame blamed rebuke rebuked"),
+    (
+        "increase increased grow grew grown expand expanded rise rose risen",
+        "decline declined decrease decreased fall fell fallen drop dropped shrink shrank shrunk plunge plunged slump slumped",
+    ),
+    ("elevate elevated upgrade upgraded strengthen strengthened strengthening enhance enhanced", "downgrade downgraded lower lowered weaken weakened"),
+    ("adherence adhere adhered", "violate violated ignore ignored flout flouted breach breached evade evaded"),
+    ("commence accelerate accelerating", "halt halted cancel cancelled canceled abandon abandoned suspend suspended scrap scrapped postpone postponed"),
+    ("reestablish reestablishing reestablished", "sever severed"),
+]
+
+
+@functools.lru_cache(maxsize=1)
+def opposites() -> dict[str, frozenset[str]]:
+    """Stem of an article-side word -> stems of the words that contradict it."""
+    table: dict[str, set[str]] = {}
+    for said, contrary in _OPPOSITE_GROUPS:
+        for word in said.split():
+            table.setdefault(stem(word), set()).update(stem(c) for c in contrary.split())
+    return {k: frozenset(v) for k, v in table.items()}
+
+
 @dataclass(frozen=True)
 class Quantity:
     """A number mentioned in text, normalised so "twentyfold", "20-fold" and "20 times" compare equal."""

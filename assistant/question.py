@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import functools
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from .corpus import Corpus
-from .language import Quantity, Span, capitalized_spans, clauses, has_month, matches, normalise, prefix, proper_words, quantities, tokens
+from .language import STOPWORDS, Quantity, Span, capitalized_spans, clauses, has_month, matches, normalise, prefix, proper_words, quantities, stem, tokens
 
 # Expected answer types, checked in order; the first pattern that matches wins.
 _LEAD = r"^\W*(?:(?:and|but|so|then|also|ok|okay)\W+)?"  # "And who organised it?" is still a who-question
@@ -21,13 +21,14 @@ _TYPES: list[tuple[str, re.Pattern]] = [
     ("names", re.compile(r"\b(names? of|what (are|were) (the )?(documents|agreements|titles)( called)?|titles?|what is the name|called)\b")),
     ("year", re.compile(r"\b(what|which) (calendar )?year\b|\bby when\b")),
     ("fold", re.compile(r"\bby what factor\b|\bhow many times\b|\bhow many-fold\b|\bmultipl(y|ied)\b|\b\w+-fold\b.*\?$")),
-    ("number", re.compile(r"\bhow many\b|\bhow much\b|\bwhat (number|percentage|share|proportion|factor)\b|\bby (what|how much) (factor|multiple)\b|\bhow (large|big|fast)\b|\bnumber of\b|\bhow long\b")),
+    ("number", re.compile(r"\bhow many\b|\bhow old\b|\bhow much\b|\bwhat (number|percentage|share|proportion|factor)\b|\bby (what|how much) (factor|multiple)\b|\bhow (large|big|fast)\b|\bnumber of\b|\bhow long\b")),
     # "Which Cambodian cabinet ministers …": up to two modifiers before the person noun; "the fields in
     # which the leaders …" is a relative clause, not a question about people.
     ("person", re.compile(_LEAD + r"(who|whom)\b|(?<!in )(?<!on )(?<!of )(?<!by )\bwhich ((?!the\b)\w+ ){0,2}(leaders?|officials?|presidents?|ministers?|persons?|people|heads?)\b|\bwhose\b")),
     # "Which country …" names a party, not where something happened ("in which country" is a place).
     ("country", re.compile(r"(?<!\bin )\b(which|what) (country|nation)\b")),
     ("place", re.compile(_LEAD + r"where\b(?!\s+(does|do|did)\s+[\w\s]{1,30}\b(rank|stand|place)\b)|\bin (what|which) (city|country|place|capital)\b|\bwhat (city|country|venue|location|capital)\b|\b(what|which) (province|district|town|venue|location)\b")),
+    ("company", re.compile(r"\b(which|what) (\w+ )?(compan(y|ies)|firms?|corporations?|businesses|enterprises|conglomerates|banks?)\b")),
     ("day", re.compile(r"\b(what|which) day\b|\bday of the week\b|\bweekday\b")),
     ("statement", re.compile(r"\bwhat did (?P<speaker>.+?) (say|tell|state|declare|remark)\b|\bhow did .+? (describe|characteri[sz]e|call)\b")),
     ("frequency", re.compile(r"\bhow (often|frequently|regularly)\b")),
@@ -236,18 +237,52 @@ def is_topical(name: str, topic_words: frozenset[str]) -> bool:
     return all(w.split("’")[0].split("'")[0] in topic_words for w in name.split())
 
 
-def _about_subject(sentence: str, pos: int, question: Question, topic_words: frozenset[str]) -> bool:
+def _about_subject(sentence: str, pos: int, question: Question, topic_words: frozenset[str], lead: bool = False) -> bool:
     """Whether the value at ``pos`` belongs to what the question asks about: its clause (with the clause a
     "which …" clause hangs on) shares a word with the question. "In what year did the summit happen?" is
     not answered by "…, President Yoon highlighted … relations in 1997"."""
     spans = clauses(sentence)
     at = next((i for i, (a, b) in enumerate(spans) if a <= pos < b), len(spans) - 1)
-    first = at - 1 if at and re.match(r"\s*(which|that|who)\b", sentence[spans[at][0] :]) else at
+    # ``lead``: the clause before counts too ("At the Business Forum, attended by 250 participants").
+    first = at - 1 if at and (lead or re.match(r"\s*(which|that|who)\b", sentence[spans[at][0] :])) else at
     have = set(tokens(sentence[spans[first][0] : spans[at][1]]))
     topic = {w.lower() for w in topic_words}
     wanted = {t for t in question.own_terms if t not in TYPE_WORDS.get(question.answer_type, ()) and t not in topic}
     prefixes = {prefix(h) for h in have}
     return not wanted or any(matches(t, have, prefixes) for t in wanted)
+
+
+_WHEN_WORDS = re.compile(
+    r"\b(monday|tuesday|wednesday|thursday|friday|saturday|sunday|january|february|march|april|may|june|july|august|"
+    r"september|october|november|december|this year|next year|last year)\b",
+    re.IGNORECASE,
+)
+_HOW_MANY = re.compile(r"\bhow many\s+(.*)", re.IGNORECASE)
+
+
+def _counted_words(question: Question) -> set[str]:
+    """Stems of the noun phrase after "how many": "North Korean workers", "people" (not "attended")."""
+    found = _HOW_MANY.search(question.resolved)
+    words = []
+    for word in re.findall(r"[A-Za-z][\w-]*", found.group(1)) if found else []:
+        if word.lower() in STOPWORDS or word.lower().endswith("ed") or word.lower() in ("times", "fold"):
+            break
+        words.append(stem(word))
+    return set(words)
+
+
+def _counts(sentence: str, q: Quantity, counted: set[str], question: Question, topic_words: frozenset[str]) -> bool:
+    """Whether the number ``q`` counts what "how many …" asks about: the words after it name that thing
+    ("six key documents" for "documents"), or, named differently ("250 participants" for "people"), its
+    clause shares another word with the question ("attended"). "Two countries committed to … peacekeeping"
+    does not count peacekeepers."""
+    after = {prefix(stem(w)) for w in re.findall(r"[a-z][a-z-]*", sentence[q.end : q.end + 40].lower())[:3]}
+    if after & {prefix(c) for c in counted}:
+        return True
+    topic = {w.lower() for w in topic_words}
+    rest = tuple(t for t in question.own_terms if prefix(t) not in {prefix(c) for c in counted} and t not in topic)
+    # With nothing but the counted thing and the topic to go on, only the noun check can vouch for it.
+    return bool(rest) and _about_subject(sentence, q.start, replace(question, own_terms=rest), topic_words, lead=True)
 
 
 def satisfies(
@@ -285,7 +320,13 @@ def satisfies(
         unit = _TIME_UNIT.search(question.text)
         if unit:
             stem_ = unit.group(1).lower().rstrip("s")
-            counted = [q for q in counted if re.match(rf"\s*{stem_}s?\b", sentence[q.end :], re.IGNORECASE)]
+            # "a decade" counts years.
+            counted = [q for q in counted if re.match(rf"\s*{stem_}s?\b", sentence[q.end :], re.IGNORECASE) or (stem_ == "year" and q.surface.lower() == "decade")]
+        if re.search(r"\b(percent(age)?|per cent|%)", question.text, re.IGNORECASE):
+            counted = [q for q in counted if q.unit == "percent"]
+        asked = _counted_words(question)
+        if asked:
+            counted = [q for q in counted if _counts(sentence, q, asked, question, topic_words)]
         return bool(counted)
     if answer_type == "country":
         # The asked-for party is one the question does not already name (topical names count here).
@@ -308,8 +349,23 @@ def satisfies(
     if answer_type == "frequency":
         return bool(re.search(r"\b(annual(ly)?|yearly|biennial|every|each (year|month|week)|weekly|monthly|regular(ly)?|twice|once a|times a)\b", sentence, re.IGNORECASE))
     if answer_type == "time":
-        return bool(nums) or has_month(sentence) or bool(
-            re.search(r"\b(monday|tuesday|wednesday|thursday|friday|saturday|sunday|this year|next year|decade|since)\b", sentence, re.IGNORECASE)
+        # A time that belongs to what is asked: "When will the trade agreement be signed?" is not answered by
+        # "… and achieving carbon neutrality by 2050".
+        spots = [q.start for q in nums if q.unit == "year"] + [m.start() for m in _WHEN_WORDS.finditer(sentence)]
+        # "When is it due to start?" after "Where is the demining effort?": its subject was named before.
+        about = replace(question, own_terms=question.terms) if question.is_follow_up else question
+        return any(_about_subject(sentence, pos, about, topic_words) for pos in spots)
+    if answer_type == "company":
+        # A firm's name the question does not already use ("Korea-Cambodia Business Forum" does not answer
+        # "which companies took part in the business forum?"): not a person, country, office or programme.
+        asked_words = {prefix(t) for t in question.own_terms}
+        return any(
+            not asked_words & {prefix(t) for t in tokens(s.text)}
+            and not TITLE.search(s.text)
+            and not set(s.text.replace("’s", "").split()) & (person_words | _NOT_PERSON - {"Bank", "Group"})
+            and not is_country_like(s.text, topic_words, person_words)
+            and not re.search(r"\b(in|at|on)\s+$", sentence[: s.start])  # a place or a day, not a firm
+            for s in new_names
         )
     return True
 

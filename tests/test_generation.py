@@ -32,6 +32,11 @@ def test_exact_date_is_refused_plainly(bot):
         ("So the two leaders met on a Friday in Seoul — what came out of that meeting?", "Thursday", "Friday"),
         ("Is South Korea the largest investor in Cambodia?", "second-largest investor", "largest investor"),
         ("Why won't the mine-clearing program start until next year?", "this year", "next year"),
+        # A premise that reverses what the evidence says, and one country's initiative for another's.
+        ("Why did Cambodia reject the Audacious Initiative?", "endorsed", "reject"),
+        ("Why did South Korea criticise Cambodia over sanctions?", "praised", "criticise"),
+        ("Why was the demining project cancelled?", "commence", "cancelled"),
+        ("Why did Cambodia endorse North Korea's initiative?", "South Korea’s Audacious Initiative", "North Korea's initiative"),
     ],
 )
 def test_false_premises_are_corrected(bot, question, right, wrong):
@@ -101,6 +106,40 @@ def test_when_something_first_happened_is_not_answered_by_its_repeat(bot):
     assert "reestablishing relations in 1997" in answer.text
     # Asked about the repeat itself, the year is the answer.
     assert bot.ask("When were relations reestablished?").text.startswith("1997.")
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "How many peacekeepers will Cambodia send?",  # "two countries committed to … peacekeeping"
+        "How many Cambodians live in South Korea?",  # "six key documents"
+        "What percentage of Cambodia's investment comes from Korea?",  # "twentyfold" is no percentage
+        "How old is Hun Manet?",
+    ],
+)
+def test_a_number_that_counts_something_else_is_not_an_answer(bot, question):
+    assert bot.ask(question).refused
+
+
+@pytest.mark.parametrize(
+    ("question", "start"),
+    [
+        ("How many people attended the business forum?", "250 participants."),  # named differently, same clause
+        ("How many agreements were signed at the summit?", "Six key documents."),
+        ("When did the summit take place?", "On Thursday."),
+        ("When is the demining project due to start?", "This year."),
+    ],
+)
+def test_counts_and_times_of_the_thing_asked_are_answered_directly(bot, question, start):
+    answer = bot.ask(question)
+    assert not answer.refused and answer.text.startswith(start)
+
+
+def test_a_time_or_firm_belonging_to_something_else_is_not_an_answer(bot):
+    # "… and achieving carbon neutrality by 2050" dates carbon neutrality, not the trade agreement.
+    assert "2050" not in bot.ask("When will the free trade agreement be signed?").text.split("“")[0]
+    # The forum's own name does not name the companies at it.
+    assert bot.ask("Which companies took part in the business forum?").refused
 
 
 def test_a_breakdown_answered_by_one_total_is_refused(bot):

@@ -16,7 +16,20 @@ from dataclasses import dataclass
 from langchain_core.documents import Document
 
 from ..corpus import Sentence
-from ..language import CALENDAR_NAME, STOPWORDS, Quantity, Span, capitalized_spans, clauses, matches, normalise, prefix, quantities, stem
+from ..language import (
+    CALENDAR_NAME,
+    STOPWORDS,
+    Quantity,
+    Span,
+    capitalized_spans,
+    clauses,
+    matches,
+    normalise,
+    opposites,
+    prefix,
+    quantities,
+    stem,
+)
 from ..question import RELATIVE_YEAR, TITLE, Question, is_country_like, is_person_like, is_topical, parts
 from ..scoring import ScoredSentence, SentenceScorer
 from .base import AnswerGenerator, Draft
@@ -89,9 +102,11 @@ def indirect(question: str) -> str:
     )
     if match:
         wh, copula, rest = match.group(1).lower(), match.group(2).lower(), match.group(3)
-        passive = re.match(r"^(.+)\s+(\w+ed)$", rest)  # "when relations were established", not "… established were"
-        if passive:
-            return f"{wh} {passive.group(1)} {copula} {passive.group(2)}"
+        # The copula goes before the predicate: "when relations were established", "when it is due to start",
+        # "where the effort is going to happen"; after a plain subject: "what the exact date of the summit is".
+        predicate = re.match(r"^(.+?)\s+((?:\w+ing|due|set|expected|scheduled|likely|about)\s+to\b.*|\w+ed)$", rest)
+        if predicate:
+            return f"{wh} {predicate.group(1)} {copula} {predicate.group(2)}"
         return f"{wh} {rest} {copula}"
     # "What did Hun Manet say in his speech?" -> "what Hun Manet said in his speech"
     match = re.match(r"^what\s+did\s+(.+?)\s+(say|tell)\b(.*?)[?.!]*$", question.strip(), re.IGNORECASE)
@@ -214,7 +229,12 @@ class ExtractiveGenerator(AnswerGenerator):
                 for other, their_thing in _POSSESSIVE.findall(evidence.sentence.text):
                     # "Cambodia's initiative" and "South Korea's “Audacious Initiative”" name the same thing.
                     same_thing = bool({stem(w) for w in normalise(their_thing).split()} & {stem(w) for w in normalise(thing).split()})
-                    if same_thing and normalise(other) != normalise(owner) and normalise(other) in asked:
+                    # Another owner the question names, or one country for another ("North Korea's initiative");
+                    # never a longer or shorter form of the same name ("Korea's").
+                    mine, theirs = normalise(owner), normalise(other)
+                    distinct = mine not in theirs and theirs not in mine
+                    countries = all(is_country_like(n, self.analyser.topic_words, self.analyser.person_words) for n in (owner, other))
+                    if same_thing and distinct and (theirs in asked or countries):
                         return Correction(f"{owner}'s {thing}", f"{other}’s {their_thing}", evidence)
         return None
 
@@ -236,6 +256,21 @@ class ExtractiveGenerator(AnswerGenerator):
                 found = pattern.search(evidence.sentence.text)
                 if evidence.support >= self.threshold and found and same_thing(found):
                     return Correction(claim.group(0), found.group(0), evidence)
+        return None
+
+    def _opposite(self, question: Question, scored: list[ScoredSentence]) -> Correction | None:
+        """A premise that reverses the evidence: "Why did Cambodia reject the initiative?" where the
+        article says it "endorsed" it, "Why did trade decline?" where it "increased"."""
+        asked = {stem(w): w for w in re.findall(r"[a-z]+", question.resolved.lower())}
+        table = opposites()
+        for evidence in scored[:3]:
+            if evidence.support < self.threshold:
+                continue
+            said = {stem(w): w for w in re.findall(r"[a-z]+", evidence.sentence.text.lower())}
+            for word in said.keys() & table.keys() - asked.keys():
+                contrary = next((c for c in table[word] if c in asked and c not in said), None)
+                if contrary:
+                    return Correction(asked[contrary], said[word], evidence)
         return None
 
     def _only_repeated(self, question: Question, scored: list[ScoredSentence]) -> ScoredSentence | None:
@@ -275,8 +310,11 @@ class ExtractiveGenerator(AnswerGenerator):
                 # "How many agreements": a count, never a span of time like "a decade".
                 found = [q for q in found if q.surface.lower() != "decade"]
             if not found:
-                relative = RELATIVE_YEAR.search(text) if question.answer_type == "time" else None
-                return f"{relative.group(0).capitalize()}." if relative else ""
+                if question.answer_type != "time":
+                    return ""
+                relative = RELATIVE_YEAR.search(text)
+                day = re.search(r"\bon (\w+day)\b", text)  # "a summit in Seoul on Thursday"
+                return f"{relative.group(0).capitalize()}." if relative else f"On {day.group(1)}." if day else ""
             q = max(found, key=lambda x: clause_score(x.start))
             if q.surface.lower() == "decade":
                 return "A decade."
@@ -393,7 +431,7 @@ class ExtractiveGenerator(AnswerGenerator):
             # "What was the weather like?": the article cannot describe what it never mentions.
             return self._refusal(question, f"The article does not mention the {about['thing']}.", scored[:0])
 
-        swap = self._swapped_owner(question, scored) or self._wrong_rank_or_year(question, scored)
+        swap = self._swapped_owner(question, scored) or self._wrong_rank_or_year(question, scored) or self._opposite(question, scored)
         if swap and _ASKS_TOP.match(question.resolved) and _ORDINAL_RANK.search(swap.right):
             # Nothing was claimed, so nothing to correct: the article just never names who ranks first.
             return self._refusal(question, self._does_not_say(question), [swap.evidence])
