@@ -33,9 +33,12 @@ def test_exact_date_is_refused_plainly(bot):
         ("Is South Korea the largest investor in Cambodia?", "second-largest investor", "largest investor"),
         ("Why won't the mine-clearing program start until next year?", "this year", "next year"),
         # A premise that reverses what the evidence says, and one country's initiative for another's.
-        ("Why did Cambodia reject the Audacious Initiative?", "endorsed", "reject"),
-        ("Why did South Korea criticise Cambodia over sanctions?", "praised", "criticise"),
-        ("Why was the demining project cancelled?", "commence", "cancelled"),
+        ("Why did Cambodia reject the Audacious Initiative?", "“endorsed”", "“reject”"),
+        ("Why did South Korea criticise Cambodia over sanctions?", "“praised”", "“criticise”"),
+        ("Why was the demining project cancelled?", "“commence”", "“cancelled”"),
+        # Of two verbs in the sentence, the one in the clause the question is about.
+        ("Why did people-to-people exchanges fall?", "“grown”", "“fall”"),
+        ("Why did trade decline after 1997?", "“increased”", "“decline”"),
         ("Why did Cambodia endorse North Korea's initiative?", "South Korea’s Audacious Initiative", "North Korea's initiative"),
     ],
 )

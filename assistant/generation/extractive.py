@@ -29,6 +29,7 @@ from ..language import (
     prefix,
     quantities,
     stem,
+    tokens,
 )
 from ..question import RELATIVE_YEAR, TITLE, Question, is_country_like, is_person_like, is_topical, parts
 from ..scoring import ScoredSentence, SentenceScorer
@@ -266,11 +267,20 @@ class ExtractiveGenerator(AnswerGenerator):
         for evidence in scored[:3]:
             if evidence.support < self.threshold:
                 continue
-            said = {stem(w): w for w in re.findall(r"[a-z]+", evidence.sentence.text.lower())}
-            for word in said.keys() & table.keys() - asked.keys():
-                contrary = next((c for c in table[word] if c in asked and c not in said), None)
+            text = evidence.sentence.text
+            said = {stem(m.group(0)): m for m in re.finditer(r"[a-z]+", text.lower())}
+            found = []
+            for word in [w for w in said if w in table and w not in asked]:
+                contrary = next((c for c in asked if c in table[word] and c not in said), None)
                 if contrary:
-                    return Correction(asked[contrary], said[word], evidence)
+                    # Of several ("trade has increased …, exchanges have grown …"), the verb whose clause
+                    # shares most with the question; ties in sentence order, so the choice is stable.
+                    start = said[word].start()
+                    clause = next(text[a:b] for a, b in clauses(text) if a <= start < b)
+                    shared = len(set(question.own_terms) & set(tokens(clause)))
+                    found.append((-shared, start, Correction(f"“{asked[contrary]}”", f"“{said[word].group(0)}”", evidence)))
+            if found:  # quoted: "it says “endorsed”, not “reject”" reads as words, not as a claim
+                return min(found, key=lambda f: f[:2])[2]
         return None
 
     def _only_repeated(self, question: Question, scored: list[ScoredSentence]) -> ScoredSentence | None:
