@@ -30,11 +30,16 @@ _TYPES: list[tuple[str, re.Pattern]] = [
     ("place", re.compile(_LEAD + r"where\b(?!\s+(does|do|did)\s+[\w\s]{1,30}\b(rank|stand|place)\b)|\bin (what|which) (city|country|place|capital)\b|\bwhat (city|country|venue|location|capital)\b|\b(what|which) (province|district|town|venue|location)\b")),
     ("company", re.compile(r"\b(which|what) (\w+ )?(compan(y|ies)|firms?|corporations?|businesses|enterprises|conglomerates|banks?)\b")),
     ("day", re.compile(r"\b(what|which) day\b|\bday of the week\b|\bweekday\b")),
-    ("statement", re.compile(r"\bwhat did (?P<speaker>.+?) (say|tell|state|declare|remark)\b|\bhow did .+? (describe|characteri[sz]e|call)\b")),
+    ("statement", re.compile(
+        r"\bwhat did (?P<speaker>.+?) (?P<verb>say|tell|state|declare|remark|announce|note|highlight|emphasi[sz]e|stress|praise|pledge|propose)\b"
+        r"|\bhow did .+? (describe|characteri[sz]e|call)\b"
+    )),
     ("frequency", re.compile(r"\bhow (often|frequently|regularly)\b")),
     ("time", re.compile(_LEAD + r"when\b|\bwhat time\b")),
     ("reason", re.compile(_LEAD + r"why\b")),
 ]
+_STATEMENT = dict(_TYPES)["statement"]
+_PLAIN_SAY = frozenset({"say", "tell", "state", "declare", "remark"})
 # Words that only name the kind of value asked for ("which day of the week"): a sentence holding such a
 # value (Thursday) covers them, though it never uses the words themselves.
 TYPE_WORDS: dict[str, frozenset[str]] = {
@@ -342,6 +347,10 @@ def satisfies(
         # The speaker must be the one asked about: named in the sentence, or its pronoun subject.
         speakers = [n.text for n in question.names if is_person_like(n.text) or len(n.text.split()) == 1]
         said = _SPEECH_VERB.search(sentence)
+        # "What did Kim announce?" is answered where Kim announces, not where he praises.
+        verb = next((m["verb"] for m in _STATEMENT.finditer(question.resolved.lower()) if m["verb"]), None)
+        if verb and verb not in _PLAIN_SAY:
+            said = said if prefix(stem(verb)) in {prefix(t) for t in tokens(sentence)} else None
         named = not speakers or any(any(w in sentence for w in name.split()) for name in speakers)
         return bool(said) and (named or bool(re.match(r"^(He|She|They)\b", sentence)))
     if answer_type == "day":

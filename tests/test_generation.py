@@ -56,8 +56,17 @@ def test_off_topic_question_is_refused_without_quoting(bot):
 
 def test_who_question_names_the_person(bot):
     answer = bot.ask("Who did Yoon Suk Yeol meet in Seoul?")
-    assert "Hun Manet" in answer.text.split("“")[0]
+    assert answer.text.split("“")[0].strip() == "Cambodian Prime Minister Hun Manet."
     assert answer.citations[0].paragraph == 1
+    # Both of a pair when neither is named: "between President Yoon Suk Yeol and … Hun Manet".
+    both = bot.ask("Who met in Seoul?").text.split("“")[0]
+    assert both.strip() == "President Yoon Suk Yeol and Cambodian Prime Minister Hun Manet."
+    assert bot.ask("Who was the Korean leader at the summit?").text.startswith("President Yoon Suk Yeol. “")
+
+
+def test_what_someone_announced_is_answered_where_they_announce_it(bot):
+    answer = bot.ask("What did Kim Tae-hyo announce?")
+    assert answer.citations[0].text.startswith("Additionally, Kim announced a new demining project")
 
 
 def test_multi_part_question_cites_each_part(bot):

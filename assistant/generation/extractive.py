@@ -49,6 +49,8 @@ _ASKS_TOP = re.compile(
     r"(?:top|largest|biggest|leading|number one)\b",
     re.IGNORECASE,
 )
+# Questions about more than one person: "Who met …?", "Which leaders …?".
+_SEVERAL = re.compile(r"\b(met|meet|meeting|talked|leaders|officials|people|both|two|together|each other)\b", re.IGNORECASE)
 # "When did they first establish relations?" is not answered by "since reestablishing relations in 1997".
 _FIRST_TIME = re.compile(r"\b(first|originally|initially|ever)\b", re.IGNORECASE)
 _DESCRIBE = re.compile(r"^\W*(?:what|how)\s+(?:is|was|were|are)\s+(?:the\s+)?(?P<thing>[a-z]+)\s+like\b", re.IGNORECASE)
@@ -357,8 +359,12 @@ class ExtractiveGenerator(AnswerGenerator):
                 spans = [(s, titled) for s, titled in spans if titled or is_person_like(s.text) or s.text in self.analyser.person_words]
             if spans:
                 # The holder of the title the question names comes first ("the Prime Minister" -> Hun Manet).
-                best, _ = max(spans, key=lambda st: (st[1], clause_score(st[0].start)))
-                return f"{best.text.removesuffix('’s')}."
+                best, titled = max(spans, key=lambda st: (st[1], clause_score(st[0].start)))
+                # "Who met in Seoul?": a pair joined by "and" ("between X and Y") answers together when the
+                # question asks about more than one ("met", "leaders") and names no title it wants.
+                several = bool(_SEVERAL.search(question.resolved)) and not titled
+                pair = [s for s, _ in spans if several and re.fullmatch(r"\s+and\s+", text[best.end : s.start])]
+                return " and ".join(n.text.removesuffix("’s") for n in [best, *pair[:1]]) + "."
         return ""
 
     def _part_evidence(
