@@ -290,6 +290,24 @@ def _counts(sentence: str, q: Quantity, counted: set[str], question: Question, t
     return bool(rest) and _about_subject(sentence, q.start, replace(question, own_terms=rest), topic_words, lead=True)
 
 
+def acting_parties(sentence: str, names: list[Span], question: Question, topic_words: frozenset[str], person_words: frozenset[str]) -> list[Span]:
+    """Countries among ``names`` doing what the question asks about, e.g. "Cambodia" in "Cambodia endorsed
+    South Korea's initiative" for "Who endorsed it?"."""
+    topic = {w.lower() for w in topic_words}
+    if not [t for t in question.own_terms if t not in topic and t not in TYPE_WORDS.get(question.answer_type, ())]:
+        return []  # nothing but the topic to go on: any country would do, so none is the answer
+    found = []
+    for s in names:
+        # A country named as a noun ("Cambodia", not the adjective "Cambodian"), followed closely by a
+        # word of the question: "Cambodia endorsed", "South Korea has become the second-largest".
+        if not is_country_like(s.text, topic_words, person_words) or re.search(r"(an|ese|ish)(’s)?$", s.text):
+            continue
+        after = {prefix(t) for t in tokens(" ".join(sentence[s.end :].split()[:4]))}
+        if after & {prefix(t) for t in question.own_terms if t not in topic}:
+            found.append(s)
+    return found
+
+
 def satisfies(
     answer_type: str,
     sentence: str,
@@ -336,10 +354,12 @@ def satisfies(
     if answer_type == "country":
         # The asked-for party is one the question does not already name (topical names count here).
         return any(is_country_like(s.text, topic_words, person_words) for s in new_names)
+    parties = acting_parties(sentence, new_names, question, topic_words, person_words)
     new_names = [s for s in new_names if not is_topical(s.text, topic_words)]
     if answer_type == "person":
         # "Kim announced …": a lone surname counts when the article names that person in full elsewhere.
-        return any(is_person_like(s.text) or s.text in person_words for s in new_names)
+        # "Who endorsed it?" is answered by a country doing it: "Cambodia endorsed …".
+        return any(is_person_like(s.text) or s.text in person_words for s in new_names) or bool(parties)
     if answer_type == "place":
         # A place answer is named where something happened: "in Seoul", "at the Business Forum".
         return any(re.search(r"\b(in|at)\s+(the\s+)?$", sentence[: s.start]) for s in new_names)

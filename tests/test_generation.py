@@ -64,6 +64,14 @@ def test_who_question_names_the_person(bot):
     assert bot.ask("Who was the Korean leader at the summit?").text.startswith("President Yoon Suk Yeol. “")
 
 
+def test_who_is_answered_by_the_country_that_does_it_when_no_person_does(bot):
+    assert bot.ask("Who is the second-largest investor in Cambodia?").text.startswith("South Korea. “")
+    history = [{"role": "user", "content": "What is the Audacious Initiative?"}]
+    assert bot.chat("Who endorsed it?", history).text.startswith("Cambodia. “")
+    # "a Cambodian leader" is an adjective, not a party: people still answer "who attended".
+    assert "Yoon" in bot.ask("Who attended the summit?").text.split("“")[0]
+
+
 def test_what_someone_announced_is_answered_where_they_announce_it(bot):
     answer = bot.ask("What did Kim Tae-hyo announce?")
     assert answer.citations[0].text.startswith("Additionally, Kim announced a new demining project")

@@ -31,7 +31,7 @@ from ..language import (
     stem,
     tokens,
 )
-from ..question import RELATIVE_YEAR, TITLE, Question, is_country_like, is_person_like, is_topical, parts
+from ..question import RELATIVE_YEAR, TITLE, Question, acting_parties, is_country_like, is_person_like, is_topical, parts
 from ..scoring import ScoredSentence, SentenceScorer
 from .base import AnswerGenerator, Draft
 
@@ -354,9 +354,12 @@ class ExtractiveGenerator(AnswerGenerator):
             if question.answer_type == "country":
                 # The two countries are the article's topic, and so the answer only to "which country".
                 spans = [(s, titled) for s, titled in spans if is_country_like(s.text, topic, people)]
+            named = [s for s, _ in spans if not CALENDAR_NAME.match(s.text)]
             spans = [(s, titled) for s, titled in spans if not CALENDAR_NAME.match(s.text) and (question.answer_type == "country" or not is_topical(s.text, topic))]
             if question.answer_type == "person":
                 spans = [(s, titled) for s, titled in spans if titled or is_person_like(s.text) or s.text in self.analyser.person_words]
+                if not spans:  # no person: the country doing what is asked ("Who endorsed it?" -> Cambodia)
+                    spans = [(s, False) for s in acting_parties(text, named, question, topic, people)]
             if spans:
                 # The holder of the title the question names comes first ("the Prime Minister" -> Hun Manet).
                 best, titled = max(spans, key=lambda st: (st[1], clause_score(st[0].start)))
