@@ -424,6 +424,12 @@ class QuestionAnalyser:
         self.text = normalise(" ".join(d.text for d in corpus.documents))
         self.words = frozenset(re.findall(r"[a-z0-9]+", self.text))
         self.number_keys = frozenset(q.key for d in corpus.documents for q in quantities(d.text))
+        # The titles the article gives each person ("Hun" -> {"Prime Minister"}), to catch a swapped one.
+        titles: dict[str, set[str]] = {}
+        for sp in spans:
+            for word in TITLE.split(sp)[-1].split() if TITLE.search(sp) and is_person_like(sp) else []:
+                titles.setdefault(word, set()).update(TITLE.findall(sp))
+        self.titles = {w: frozenset(t) for w, t in titles.items()}
 
     def analyse(self, text: str, history: list[dict] | None = None) -> Question:
         return analyse(text, history, self.proper, self.aliases, self.synonyms)

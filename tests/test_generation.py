@@ -39,6 +39,9 @@ def test_exact_date_is_refused_plainly(bot):
         # Of two verbs in the sentence, the one in the clause the question is about.
         ("Why did people-to-people exchanges fall?", "“grown”", "“fall”"),
         ("Why did trade decline after 1997?", "“increased”", "“decline”"),
+        # A person given the other leader's title, after the name or in front of it.
+        ("Is Hun Manet the president of Cambodia?", "Prime Minister Hun Manet", "president"),
+        ("What did Prime Minister Yoon announce?", "President Yoon Suk Yeol", "Prime Minister"),
         ("Why did Cambodia endorse North Korea's initiative?", "South Korea’s Audacious Initiative", "North Korea's initiative"),
     ],
 )
@@ -47,6 +50,13 @@ def test_false_premises_are_corrected(bot, question, right, wrong):
     assert answer.kind == "correction"
     assert f"it says {right}, not {wrong}" in answer.text
     assert answer.citations
+
+
+@pytest.mark.parametrize(
+    "question", ["What did Yoon and Prime Minister Hun Manet agree?", "What did President Yoon discuss with Prime Minister Hun Manet?"]
+)
+def test_right_titles_next_to_each_other_are_no_premise_to_correct(bot, question):
+    assert bot.ask(question).kind == "answer"
 
 
 def test_off_topic_question_is_refused_without_quoting(bot):

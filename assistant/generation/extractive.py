@@ -49,6 +49,11 @@ _ASKS_TOP = re.compile(
     r"(?:top|largest|biggest|leading|number one)\b",
     re.IGNORECASE,
 )
+# A title claimed right after a name: "Hun Manet, the president", "Yoon the Cambodian prime minister".
+_TITLE_AFTER = re.compile(
+    r"^\s*,?\s*(?i:(?:is|was|as|the|a|an|its|their|his|her)\s+)*(?:(?!Prime\b|President\b)[A-Z][\w’']*\s+)?"
+    r"(?P<title>(?i:president|prime minister|minister|king|queen))\b"
+)
 # Questions about more than one person: "Who met …?", "Which leaders …?".
 _SEVERAL = re.compile(r"\b(met|meet|meeting|talked|leaders|officials|people|both|two|together|each other)\b", re.IGNORECASE)
 # "When did they first establish relations?" is not answered by "since reestablishing relations in 1997".
@@ -261,6 +266,27 @@ class ExtractiveGenerator(AnswerGenerator):
                     return Correction(claim.group(0), found.group(0), evidence)
         return None
 
+    def _wrong_title(self, question: Question, scored: list[ScoredSentence]) -> Correction | None:
+        """A person given another's title: "Is Hun Manet the president?" where the article has "Prime
+        Minister Hun Manet" (and the title in front, "President Hun Manet", the same way)."""
+        text = question.resolved
+        for span in question.names:
+            words = TITLE.split(span.text)[-1].removesuffix("’s").removesuffix("'s").split()
+            held = set().union(*(self.analyser.titles.get(w, frozenset()) for w in words))
+            if not held:
+                continue  # not a person the article gives a title
+            after = _TITLE_AFTER.match(text[span.end :])
+            claimed = [*TITLE.findall(span.text), *([after["title"]] if after else [])]
+            wrong = next((t for t in claimed if t.title() not in held), None)
+            if not wrong:
+                continue
+            right = sorted(held)[0]
+            for evidence in scored[:5]:
+                found = re.search(rf"{right}\s+{re.escape(words[0])}(?:\s+[A-Z][\w-]*)*", evidence.sentence.text)
+                if found:
+                    return Correction(wrong, found.group(0).removesuffix("’s"), evidence)
+        return None
+
     def _opposite(self, question: Question, scored: list[ScoredSentence]) -> Correction | None:
         """A premise that reverses the evidence: "Why did Cambodia reject the initiative?" where the
         article says it "endorsed" it, "Why did trade decline?" where it "increased"."""
@@ -450,7 +476,12 @@ class ExtractiveGenerator(AnswerGenerator):
             # "What was the weather like?": the article cannot describe what it never mentions.
             return self._refusal(question, f"The article does not mention the {about['thing']}.", scored[:0])
 
-        swap = self._swapped_owner(question, scored) or self._wrong_rank_or_year(question, scored) or self._opposite(question, scored)
+        swap = (
+            self._swapped_owner(question, scored)
+            or self._wrong_rank_or_year(question, scored)
+            or self._opposite(question, scored)
+            or self._wrong_title(question, scored)
+        )
         if swap and _ASKS_TOP.match(question.resolved) and _ORDINAL_RANK.search(swap.right):
             # Nothing was claimed, so nothing to correct: the article just never names who ranks first.
             return self._refusal(question, self._does_not_say(question), [swap.evidence])
