@@ -172,6 +172,15 @@ def test_a_time_or_firm_belonging_to_something_else_is_not_an_answer(bot):
     assert bot.ask("Which companies took part in the business forum?").refused
 
 
+@pytest.mark.parametrize(
+    ("question", "phrase"),
+    [("When will the next summit be held?", "a next summit"), ("Which Cambodian leader came on the previous trip ten years ago?", "a previous visit")],
+)
+def test_another_instance_of_what_the_article_reports_once_is_refused(bot, question, phrase):
+    answer = bot.ask(question)
+    assert answer.refused and answer.text.startswith(f"The article does not mention {phrase}.")
+
+
 def test_a_breakdown_answered_by_one_total_is_refused(bot):
     answer = bot.ask("Of the people at the business forum, how many came from Korea and how many from Cambodia?")
     assert answer.refused and "one figure for all of that" in answer.text and "250 participants" in answer.text

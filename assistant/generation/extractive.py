@@ -54,6 +54,8 @@ _TITLE_AFTER = re.compile(
     r"^\s*,?\s*(?i:(?:is|was|as|the|a|an|its|their|his|her)\s+)*(?:(?!Prime\b|President\b)[A-Z][\w’']*\s+)?"
     r"(?P<title>(?i:president|prime minister|minister|king|queen))\b"
 )
+# Another instance of something the article reports once: "the next summit", "the previous visit".
+_OTHER_INSTANCE = re.compile(r"\b(next|previous|prior|another|future|upcoming)\s+([a-z]+)\b", re.IGNORECASE)
 # Questions about more than one person: "Who met …?", "Which leaders …?".
 _SEVERAL = re.compile(r"\b(met|meet|meeting|talked|leaders|officials|people|both|two|together|each other)\b", re.IGNORECASE)
 # "When did they first establish relations?" is not answered by "since reestablishing relations in 1997".
@@ -311,6 +313,15 @@ class ExtractiveGenerator(AnswerGenerator):
                 return min(found, key=lambda f: f[:2])[2]
         return None
 
+    def _other_instance(self, question: Question) -> str:
+        """ "When will the next summit be held?": the article reports one summit, so a next (previous,
+        another) one is not in it, however well "summit" matches. Returns the phrase, or ""."""
+        for found in _OTHER_INSTANCE.finditer(question.resolved):
+            modifier, noun = found.group(1).lower(), found.group(2).lower()
+            if self.scorer.document_frequency(stem(noun)) and normalise(found.group(0)) not in self.analyser.text:
+                return f"{modifier} {noun}" if modifier == "another" else f"{'an' if modifier[0] in 'aeiou' else 'a'} {modifier} {noun}"
+        return ""
+
     def _only_repeated(self, question: Question, scored: list[ScoredSentence]) -> ScoredSentence | None:
         """For "when did X first happen?", evidence that has only X happening again ("reestablishing" for
         "establish"): the article dates the repeat, not the first time."""
@@ -490,6 +501,9 @@ class ExtractiveGenerator(AnswerGenerator):
         redone = self._only_repeated(question, scored)
         if redone:
             return self._refusal(question, self._does_not_say(question), [redone])
+        other = self._other_instance(question)
+        if other:
+            return self._refusal(question, f"The article does not mention {other}.", sorted(scored, key=lambda s: s.support, reverse=True))
 
         best = max(scored, key=lambda s: s.support)
         # When the most relevant sentence is *the* one about the subject (it alone shares a word with the
