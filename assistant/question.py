@@ -257,6 +257,7 @@ def _about_subject(sentence: str, pos: int, question: Question, topic_words: fro
     return not wanted or any(matches(t, have, prefixes) for t in wanted)
 
 
+_DURATION = re.compile(r"\bhow long (?:did|does|do|will|would|is|was)\b.*\b(last|take|run|go on)\b", re.IGNORECASE)
 _WHEN_WORDS = re.compile(
     r"\b(monday|tuesday|wednesday|thursday|friday|saturday|sunday|january|february|march|april|may|june|july|august|"
     r"september|october|november|december|this year|next year|last year)\b",
@@ -345,6 +346,15 @@ def satisfies(
             stem_ = unit.group(1).lower().rstrip("s")
             # "a decade" counts years.
             counted = [q for q in counted if re.match(rf"\s*{stem_}s?\b", sentence[q.end :], re.IGNORECASE) or (stem_ == "year" and q.surface.lower() == "decade")]
+        if _DURATION.search(question.resolved):
+            # "How long did the summit last?" wants a span of time ("two days", "a two-day summit", "for a
+            # decade"), not "the first visit … in a decade".
+            counted = [
+                q
+                for q in counted
+                if re.match(r"\s*-?(minute|hour|day|week|month|year)s?\b", sentence[q.end :], re.IGNORECASE)
+                or (q.surface.lower() == "decade" and re.search(r"\b(for|over|lasted|took)\s+(a\s+)?$", sentence[: q.start]))
+            ]
         if re.search(r"\b(percent(age)?|per cent|%)", question.text, re.IGNORECASE):
             counted = [q for q in counted if q.unit == "percent"]
         asked = _counted_words(question)

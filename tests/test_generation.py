@@ -145,6 +145,7 @@ def test_when_something_first_happened_is_not_answered_by_its_repeat(bot):
         "How many Cambodians live in South Korea?",  # "six key documents"
         "What percentage of Cambodia's investment comes from Korea?",  # "twentyfold" is no percentage
         "How old is Hun Manet?",
+        "How long did the summit last?",  # "the first visit … in a decade" is no duration of the summit
     ],
 )
 def test_a_number_that_counts_something_else_is_not_an_answer(bot, question):
@@ -158,6 +159,7 @@ def test_a_number_that_counts_something_else_is_not_an_answer(bot, question):
         ("How many agreements were signed at the summit?", "Six key documents."),
         ("When did the summit take place?", "On Thursday."),
         ("When is the demining project due to start?", "This year."),
+        ("How long had it been since a Cambodian leader last visited South Korea?", "A decade."),
     ],
 )
 def test_counts_and_times_of_the_thing_asked_are_answered_directly(bot, question, start):
