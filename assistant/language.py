@@ -36,8 +36,15 @@ _ORDINALS = {w: i for i, w in enumerate("first second third fourth fifth sixth s
 # Ordinals keep a hyphenated tail ("second-largest") so a correction can quote the whole phrase.
 _ORDINAL = re.compile(rf"\b({'|'.join(_ORDINALS)})(-[a-z]+)?\b", re.IGNORECASE)
 _MONTHS = "january february march april may june july august september october november december".split()
+WEEKDAYS = "monday|tuesday|wednesday|thursday|friday|saturday|sunday"  # a regex alternation
+CALENDAR_WORDS = WEEKDAYS + "|" + "|".join(_MONTHS)
 # A weekday or month name: capitalised like a name, but never the name of a party, person or place.
-CALENDAR_NAME = re.compile(r"^(monday|tuesday|wednesday|thursday|friday|saturday|sunday|" + "|".join(_MONTHS) + r")$", re.IGNORECASE)
+CALENDAR_NAME = re.compile(rf"^({CALENDAR_WORDS})$", re.IGNORECASE)
+
+
+def bare(word: str) -> str:
+    """A word without its possessive: "Korea’s" -> "Korea"."""
+    return word.split("’")[0].split("'")[0]
 
 
 @functools.lru_cache(maxsize=1)
@@ -166,7 +173,7 @@ def capitalized_spans(text: str, proper: frozenset[str] = frozenset()) -> list[S
         before = text[: match.start()].rstrip()
         initial = not before or before[-1] in ".!?:\"“"
         is_name = word[:1].isupper() and not word.isdigit() and word.lower() not in QUESTION_WORDS
-        if initial and is_name and word.split("’")[0].split("'")[0] not in proper:
+        if initial and is_name and bare(word) not in proper:
             is_name = False
         gap = text[current[-1].end() : match.start()] if current else ""
         if is_name and current and gap.strip() not in ("",):
@@ -186,7 +193,7 @@ def proper_words(texts: list[str]) -> frozenset[str]:
         for match in _WORD.finditer(text):
             before = text[: match.start()].rstrip()
             if before and before[-1] not in ".!?" and match.group(0)[:1].isupper():
-                words.add(match.group(0).split("’")[0].split("'")[0])
+                words.add(bare(match.group(0)))
     return frozenset(words)
 
 

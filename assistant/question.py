@@ -7,7 +7,24 @@ import re
 from dataclasses import dataclass, field, replace
 
 from .corpus import Corpus
-from .language import STOPWORDS, Quantity, Span, capitalized_spans, clauses, has_month, matches, normalise, prefix, proper_words, quantities, stem, tokens
+from .language import (
+    CALENDAR_WORDS,
+    STOPWORDS,
+    WEEKDAYS,
+    Quantity,
+    Span,
+    bare,
+    capitalized_spans,
+    clauses,
+    has_month,
+    matches,
+    normalise,
+    prefix,
+    proper_words,
+    quantities,
+    stem,
+    tokens,
+)
 
 # Expected answer types, checked in order; the first pattern that matches wins.
 _LEAD = r"^\W*(?:(?:and|but|so|then|also|ok|okay)\W+)?"  # "And who organised it?" is still a who-question
@@ -231,7 +248,7 @@ def is_person_like(name: str) -> bool:
 def is_country_like(name: str, topic_words: frozenset[str], person_words: frozenset[str]) -> bool:
     """Whether a name reads as one of the article's countries or a variant ("North Korean", "South
     Korea’s"): it shares a word stem with the topic and is neither a person nor an organisation."""
-    words = {w.split("’")[0].split("'")[0] for w in name.split()}
+    words = {bare(w) for w in name.split()}
     if TITLE.search(name) or words & _NOT_PERSON or words & person_words:
         return False
     return any(w[:5] == t[:5] for w in words for t in topic_words)
@@ -239,7 +256,13 @@ def is_country_like(name: str, topic_words: frozenset[str], person_words: frozen
 
 def is_topical(name: str, topic_words: frozenset[str]) -> bool:
     """Whether a name is made only of the article's topic words ("South Korea's", "Cambodian")."""
-    return all(w.split("’")[0].split("'")[0] in topic_words for w in name.split())
+    return all(bare(w) in topic_words for w in name.split())
+
+
+@functools.lru_cache(maxsize=8)
+def _topic_terms(topic_words: frozenset[str]) -> frozenset[str]:
+    """The topic words as they appear among tokens (lower case); computed once per corpus, not per sentence."""
+    return frozenset(w.lower() for w in topic_words)
 
 
 def _about_subject(sentence: str, pos: int, question: Question, topic_words: frozenset[str], lead: bool = False) -> bool:
@@ -251,18 +274,14 @@ def _about_subject(sentence: str, pos: int, question: Question, topic_words: fro
     # ``lead``: the clause before counts too ("At the Business Forum, attended by 250 participants").
     first = at - 1 if at and (lead or re.match(r"\s*(which|that|who)\b", sentence[spans[at][0] :])) else at
     have = set(tokens(sentence[spans[first][0] : spans[at][1]]))
-    topic = {w.lower() for w in topic_words}
+    topic = _topic_terms(topic_words)
     wanted = {t for t in question.own_terms if t not in TYPE_WORDS.get(question.answer_type, ()) and t not in topic}
     prefixes = {prefix(h) for h in have}
     return not wanted or any(matches(t, have, prefixes) for t in wanted)
 
 
 _DURATION = re.compile(r"\bhow long (?:did|does|do|will|would|is|was)\b.*\b(last|take|run|go on)\b", re.IGNORECASE)
-_WHEN_WORDS = re.compile(
-    r"\b(monday|tuesday|wednesday|thursday|friday|saturday|sunday|january|february|march|april|may|june|july|august|"
-    r"september|october|november|december|this year|next year|last year)\b",
-    re.IGNORECASE,
-)
+_WHEN_WORDS = re.compile(rf"\b({CALENDAR_WORDS}|this year|next year|last year)\b", re.IGNORECASE)
 _HOW_MANY = re.compile(r"\bhow many\s+(.*)", re.IGNORECASE)
 
 
@@ -285,7 +304,7 @@ def _counts(sentence: str, q: Quantity, counted: set[str], question: Question, t
     after = {prefix(stem(w)) for w in re.findall(r"[a-z][a-z-]*", sentence[q.end : q.end + 40].lower())[:3]}
     if after & {prefix(c) for c in counted}:
         return True
-    topic = {w.lower() for w in topic_words}
+    topic = _topic_terms(topic_words)
     rest = tuple(t for t in question.own_terms if prefix(t) not in {prefix(c) for c in counted} and t not in topic)
     # With nothing but the counted thing and the topic to go on, only the noun check can vouch for it.
     return bool(rest) and _about_subject(sentence, q.start, replace(question, own_terms=rest), topic_words, lead=True)
@@ -294,7 +313,7 @@ def _counts(sentence: str, q: Quantity, counted: set[str], question: Question, t
 def acting_parties(sentence: str, names: list[Span], question: Question, topic_words: frozenset[str], person_words: frozenset[str]) -> list[Span]:
     """Countries among ``names`` doing what the question asks about, e.g. "Cambodia" in "Cambodia endorsed
     South Korea's initiative" for "Who endorsed it?"."""
-    topic = {w.lower() for w in topic_words}
+    topic = _topic_terms(topic_words)
     if not [t for t in question.own_terms if t not in topic and t not in TYPE_WORDS.get(question.answer_type, ())]:
         return []  # nothing but the topic to go on: any country would do, so none is the answer
     found = []
@@ -364,12 +383,14 @@ def satisfies(
     if answer_type == "country":
         # The asked-for party is one the question does not already name (topical names count here).
         return any(is_country_like(s.text, topic_words, person_words) for s in new_names)
-    parties = acting_parties(sentence, new_names, question, topic_words, person_words)
-    new_names = [s for s in new_names if not is_topical(s.text, topic_words)]
+    specific = [s for s in new_names if not is_topical(s.text, topic_words)]
     if answer_type == "person":
         # "Kim announced …": a lone surname counts when the article names that person in full elsewhere.
         # "Who endorsed it?" is answered by a country doing it: "Cambodia endorsed …".
-        return any(is_person_like(s.text) or s.text in person_words for s in new_names) or bool(parties)
+        return any(is_person_like(s.text) or s.text in person_words for s in specific) or bool(
+            acting_parties(sentence, new_names, question, topic_words, person_words)
+        )
+    new_names = specific
     if answer_type == "place":
         # A place answer is named where something happened: "in Seoul", "at the Business Forum".
         return any(re.search(r"\b(in|at)\s+(the\s+)?$", sentence[: s.start]) for s in new_names)
@@ -384,7 +405,7 @@ def satisfies(
         named = not speakers or any(any(w in sentence for w in name.split()) for name in speakers)
         return bool(said) and (named or bool(re.match(r"^(He|She|They)\b", sentence)))
     if answer_type == "day":
-        return bool(re.search(r"\b(monday|tuesday|wednesday|thursday|friday|saturday|sunday)\b", sentence, re.IGNORECASE)) or has_month(sentence)
+        return bool(re.search(rf"\b({WEEKDAYS})\b", sentence, re.IGNORECASE)) or has_month(sentence)
     if answer_type == "frequency":
         return bool(re.search(r"\b(annual(ly)?|yearly|biennial|every|each (year|month|week)|weekly|monthly|regular(ly)?|twice|once a|times a)\b", sentence, re.IGNORECASE))
     if answer_type == "time":
@@ -419,7 +440,7 @@ class QuestionAnalyser:
         spans_of = [[sp.text for sp in capitalized_spans(text, self.proper)] for text in texts]
         word_df: dict[str, int] = {}
         for spans in spans_of:
-            for word in {w.split("’")[0] for sp in spans for w in sp.split()}:
+            for word in {bare(w) for sp in spans for w in sp.split()}:
                 word_df[word] = word_df.get(word, 0) + 1
         # Capitalised words in many sentences are the article's topic (the two countries), not answers.
         self.topic_words = frozenset(w for w, n in word_df.items() if n >= 3)

@@ -473,6 +473,7 @@ class ExtractiveGenerator(AnswerGenerator):
         scored = self.scorer.score(question, self._sentences(context))
         if not scored:
             return Draft("The article does not say anything about that.", [], "refusal", 0.0)
+        by_support = sorted(scored, key=lambda s: s.support, reverse=True)  # what refusals point at
         unsupported = self._unsupported(question)
         if unsupported:
             for wrong in unsupported:
@@ -503,9 +504,9 @@ class ExtractiveGenerator(AnswerGenerator):
             return self._refusal(question, self._does_not_say(question), [redone])
         other = self._other_instance(question)
         if other:
-            return self._refusal(question, f"The article does not mention {other}.", sorted(scored, key=lambda s: s.support, reverse=True))
+            return self._refusal(question, f"The article does not mention {other}.", by_support)
 
-        best = max(scored, key=lambda s: s.support)
+        best = by_support[0]
         # When the most relevant sentence is *the* one about the subject (it alone shares a word with the
         # question) yet lacks the asked-for value, a weaker sentence that has some value is not the answer.
         # The subject may come from an earlier turn ("who organised it?"); the value must answer this turn.
@@ -522,7 +523,7 @@ class ExtractiveGenerator(AnswerGenerator):
             )
         ]
         if not typed or typed[0].support < self.threshold:
-            return self._refusal(question, self._does_not_say(question), sorted(scored, key=lambda s: s.support, reverse=True))
+            return self._refusal(question, self._does_not_say(question), by_support)
 
         top = typed[0]
         cited = [top]
@@ -540,7 +541,7 @@ class ExtractiveGenerator(AnswerGenerator):
             # Every part asks for a value (a place, a frequency) and neither the parts' own evidence nor
             # the sentence matching the whole question holds one: quoting it would only seem to answer.
             asked = " ".join(f"“{part.text}”" for part, _ in part_evidence)
-            return self._refusal(question, f"The article does not answer: {asked}", sorted(scored, key=lambda s: s.support, reverse=True))
+            return self._refusal(question, f"The article does not answer: {asked}", by_support)
         part_directs = [(part, self._direct(part, best)) for part, best in answered_parts]
         counts = {direct for part, direct in part_directs if part.answer_type == "number" and direct}
         if len(counts) == 1 and sum(part.answer_type == "number" for part, _ in part_directs) >= 2:
@@ -549,7 +550,7 @@ class ExtractiveGenerator(AnswerGenerator):
             return self._refusal(
                 question,
                 f"The article gives one figure for all of that, not one for each part: {counts.pop()}",
-                sorted(scored, key=lambda s: s.support, reverse=True),
+                by_support,
             )
         for _, best_of_part in answered_parts:
             if best_of_part not in cited and len(cited) < self.max_sentences:
