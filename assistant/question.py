@@ -83,6 +83,7 @@ class Question:
     text: str  # what the user typed (trimmed)
     resolved: str  # the text in the article's words: aliases ("Phnom Penh's stance" -> "Cambodia's stance") and synonyms resolved
     query: str  # what retrieval searches for: the resolved text, plus context carried over from the history
+    raw_query: str  # ``query`` in the user's own words (aliases and synonyms unresolved)
     terms: tuple[str, ...]  # content tokens of ``query``
     own_terms: tuple[str, ...]  # content tokens of ``text`` alone
     answer_type: str
@@ -213,16 +214,18 @@ def analyse(
     text = " ".join(text.split())
     resolved = resolve(text, aliases or {}, synonyms or {})
     own = tokens(resolved)
-    previous = resolve(_previous_question(history or []), aliases or {}, synonyms or {})
-    query, carried = resolved, ()
+    previous_raw = _previous_question(history or [])
+    previous = resolve(previous_raw, aliases or {}, synonyms or {})
+    query, raw_query, carried = resolved, text, ()
     if previous and _needs_context(text):
-        query = f"{resolved} {previous}"
+        query, raw_query = f"{resolved} {previous}", f"{text} {previous_raw}"
         carried = tuple(s.text for s in capitalized_spans(previous, proper))
     kind = "other" if is_multi_part(text) else answer_type(resolved)  # each part has its own type
     return Question(
         text=text,
         resolved=resolved,
         query=query,
+        raw_query=raw_query,
         terms=tuple(tokens(query)),
         own_terms=tuple(own),
         answer_type=kind,

@@ -99,8 +99,13 @@ class SentenceScorer:
         if not unique:
             return []
         vectors = self.index.sentence_vectors(unique)
-        query_vector = self.embeddings.encode([question.query])[0]
-        dense = np.maximum(vectors @ query_vector, CLAUSE_DISCOUNT * self.clause_similarity(query_vector, unique))
+        # Both wordings are embedded: the resolved one ("trade") meets the article's words, the user's own
+        # ("commerce") keeps the phrasing MiniLM was trained on; a sentence is as close as the closer one.
+        wordings = list(dict.fromkeys([question.query, question.raw_query]))
+        dense = np.max(
+            [np.maximum(vectors @ v, CLAUSE_DISCOUNT * self.clause_similarity(v, unique)) for v in self.embeddings.encode(wordings)],
+            axis=0,
+        )
         if question.is_follow_up:
             # The follow-up's own words say what is asked now; the carried turn only says about what.
             own = vectors @ self.embeddings.encode([question.resolved])[0]

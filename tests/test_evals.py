@@ -13,7 +13,7 @@ from tests.conftest import CORPUS
 KINDS = ANSWERABLE | DECLINING
 
 
-@pytest.mark.parametrize("suite", ["main", "paraphrase", "dialogues"])
+@pytest.mark.parametrize("suite", ["main", "paraphrase", "paraphrase-fresh", "dialogues"])
 def test_suite_items_are_well_formed(suite):
     text = load_corpus(CORPUS).documents[0].text
     items = load_suite(suite)
@@ -31,7 +31,7 @@ def test_suite_sizes_meet_the_brief():
     main = load_suite("main")
     kinds = [i["kind"] for i in main]
     assert len(main) >= 40 and kinds.count("unanswerable") >= 8 and kinds.count("false_premise") >= 5
-    assert len(load_suite("paraphrase")) >= 30
+    assert len(load_suite("paraphrase")) >= 30 and len(load_suite("paraphrase-fresh")) >= 30
     dialogues = [json.loads(l) for l in (EVALS_DIR / "dialogues.jsonl").read_text().splitlines() if l.strip()]
     assert len(dialogues) >= 10 and all(len(d["turns"]) >= 2 for d in dialogues)
 

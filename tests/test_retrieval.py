@@ -66,3 +66,18 @@ def test_dense_returns_the_nearest_chunks_as_a_filtered_search_would(bot, overfe
 def test_dense_asks_for_more_chunks_than_exist(bot):
     docs = DenseRetriever(index=bot.index, k=bot.index.chunk_count + 5).invoke("trade")
     assert sorted(d.id for d in docs) == sorted(c.chunk_id for c in bot.index.chunks)
+
+
+def test_sentence_dense_score_is_the_closer_of_the_users_and_the_resolved_wording(bot):
+    # "talks" -> "summit": the resolved wording meets the article's words, the user's own keeps the phrasing
+    # MiniLM knows; each sentence keeps whichever of the two is closer.
+    q = bot.scorer.analyser.analyse("Once the talks ended, what kind of paper did both governments issue?")
+    assert q.raw_query == q.text != q.query
+    sentences = bot.index.corpus.sentences
+    scored = {(s.sentence.doc_id, s.sentence.index): s.dense for s in bot.scorer.score(q, sentences)}
+    dense = [scored[(s.doc_id, s.index)] for s in sentences]
+    vectors = bot.index.sentence_vectors(sentences)
+    resolved, raw = (vectors @ bot.embeddings.encode([w])[0] for w in (q.query, q.raw_query))
+    assert all(d >= max(a, b) - 1e-5 for d, a, b in zip(dense, resolved, raw))
+    # Each wording is the closer one for some sentence, so dropping either would lower a score.
+    assert (raw > resolved + 1e-3).any() and (resolved > raw + 1e-3).any()
