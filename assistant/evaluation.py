@@ -22,6 +22,8 @@ EVALS_DIR = PROJECT_DIR / "evals"
 SUITES = {
     "main": "main.jsonl",
     "paraphrase-dev": "paraphrase_dev.jsonl",
+    # A second development set, written 2026-12-02 in varied registers by a writer blind to code and suites.
+    "paraphrase-dev2": "paraphrase_dev2.jsonl",
     "paraphrase": "paraphrase.jsonl",
     # Written 2026-12-02 from the article alone by a writer who saw neither the code nor the other suites,
     # and run only for aggregates: a second held-out measure, fresh after the first was measured many times.

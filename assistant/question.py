@@ -34,7 +34,7 @@ _TYPES: list[tuple[str, re.Pattern]] = [
     # "Who is Kim Tae-hyo?" asks what the article says about a person it names, not for another name.
     ("identity", re.compile(r"^\W*(?i:(?:and|but|so|then|also)\W+)?(?i:who (is|was|are|were)) (?!the\b|a\b|an\b)[A-Z][\w’'-]*(\s+[A-Z][\w’'-]*)*\s*\??$")),
     ("money", re.compile(r"\b(how much (\w+ )?money|dollars?|usd|\$|won\b|budget|cost|costs|price|worth|funding|monetary value|value of the)\b")),
-    ("date", re.compile(r"\b(exact date|what date|which date|on what date|calendar date|date of|day and month|precise date)\b")),
+    ("date", re.compile(r"\b(exact date|what date|which date|on what date|calendar date|date of|day and month|precise date|(what|which|in what|in which) month)\b")),
     ("names", re.compile(r"\b(names? of|what (are|were) (the )?(documents|agreements|titles)( called)?|titles?|what is the name|called)\b")),
     ("year", re.compile(r"\b(what|which) (calendar )?year\b|\bby when\b")),
     ("fold", re.compile(r"\bby what factor\b|\bhow many times\b|\bhow many-fold\b|\bmultipl(y|ied)\b|\b\w+-fold\b.*\?$")),
@@ -53,7 +53,7 @@ _TYPES: list[tuple[str, re.Pattern]] = [
     )),
     ("frequency", re.compile(r"\bhow (often|frequently|regularly)\b")),
     ("time", re.compile(_LEAD + r"when\b|\bwhat time\b")),
-    ("reason", re.compile(_LEAD + r"why\b")),
+    ("reason", re.compile(_LEAD + r"(why|how come)\b")),
 ]
 _STATEMENT = dict(_TYPES)["statement"]
 _PLAIN_SAY = frozenset({"say", "tell", "state", "declare", "remark"})
@@ -175,12 +175,36 @@ def resolve_aliases(text: str, aliases: dict[str, str]) -> str:
     return text
 
 
+def inflections(word: str) -> list[str]:
+    """``word`` with its plural ("treaty" -> "treaties", "head of government" -> "heads of …") and, for a past
+    form, its "-ing" form ("backed" -> "backing"), as far as the stemmer agrees they are the same word. A
+    plural key is not made singular: "talks" (the summit) must not turn "talk" into a synonym."""
+    if not word.isalpha() or word.endswith("s"):
+        return [word]
+    if word.endswith("ed"):
+        forms = {word[:-2] + "ing", word[:-1] + "ing", word[:-3] + "ing"}
+    elif word.endswith("y") and word[-2:-1] not in "aeiou":
+        forms = {word[:-1] + "ies"}
+    else:
+        forms = {word + "s", word + "es"}
+    return [word, *sorted(f for f in forms if stem(f) == stem(word))]
+
+
 @functools.lru_cache(maxsize=16)
 def _synonym_matcher(items: tuple[tuple[str, str], ...]) -> tuple[re.Pattern, dict[str, str]]:
     """The pattern matching any synonym phrase, and phrase -> replacement; built once per synonym list
     (every question is resolved through it)."""
     # "landmine clearance", "landmine-clearance" and "landmine  clearance" are one phrase.
     by_key = {re.sub(r"[\s-]+", " ", k.lower()): v for k, v in items}
+    # Each phrase also matches the plural or "-ing" form of its first or last word ("backed" -> "backing",
+    # "head of government" -> "heads of government"); a phrase listed in its own right keeps its entry.
+    for key, value in list(by_key.items()):
+        words = key.split(" ")
+        # Either end of a phrase may carry the inflection: "heads of government", "peacekeeping missions".
+        ends = [[w, *words[1:]] for w in inflections(words[0])[1:]]
+        ends += [[*words[:-1], w] for w in inflections(words[-1])[1:]] if len(words) > 1 else []
+        for variant in ends:
+            by_key.setdefault(" ".join(variant), value)
     phrases = (r"[\s-]+".join(re.escape(w) for w in k.split(" ")) for k in sorted(by_key, key=len, reverse=True))
     return re.compile(r"(?<![\w-])(" + "|".join(phrases) + r")(?![\w-])", re.IGNORECASE), by_key
 

@@ -13,7 +13,7 @@ from tests.conftest import CORPUS
 KINDS = ANSWERABLE | DECLINING
 
 
-@pytest.mark.parametrize("suite", ["main", "paraphrase", "paraphrase-fresh", "dialogues"])
+@pytest.mark.parametrize("suite", ["main", "paraphrase-dev", "paraphrase-dev2", "paraphrase", "paraphrase-fresh", "dialogues"])
 def test_suite_items_are_well_formed(suite):
     text = load_corpus(CORPUS).documents[0].text
     items = load_suite(suite)

@@ -54,6 +54,8 @@ def test_capitalized_spans_skip_sentence_initial_common_words():
         ("Which country is the second-largest investor in Cambodia?", "country"),
         ("In which country was the summit held?", "place"),
         ("How did Yoon describe the partnership?", "statement"),
+        ("Which month is the demining project set to commence?", "date"),
+        ("How come the summit was held in Seoul?", "reason"),
     ],
 )
 def test_answer_types(question, kind):
@@ -106,3 +108,13 @@ def test_synonyms_put_questions_in_the_articles_words():
     assert resolve_synonyms("e-commerce and commercenter", synonyms) == "e-commerce and commercenter"
     # Hyphens and spaces inside a phrase are interchangeable.
     assert resolve_synonyms("the head-of-government's trip", synonyms) == "the Prime Minister's trip"
+
+
+def test_synonyms_match_the_plural_and_ing_forms_of_a_listed_word():
+    synonyms = {"backed": "endorsed", "treaty": "agreement", "head of government": "Prime Minister", "talks": "summit", "trip": "visit", "trips": "visits"}
+    assert resolve_synonyms("Cambodia gave its backing to the plan", synonyms) == "Cambodia gave its endorsed to the plan"
+    assert resolve_synonyms("Were treaties signed?", synonyms) == "Were agreement signed?"
+    assert resolve_synonyms("both heads of government", synonyms) == "both Prime Minister"
+    # A plural key is never made singular ("talks" is the summit, "talk" a verb), and a listed form keeps its entry.
+    assert resolve_synonyms("What did they talk about?", synonyms) == "What did they talk about?"
+    assert resolve_synonyms("two trips", synonyms) == "two visits"
