@@ -309,11 +309,13 @@ def _about_subject(sentence: str, pos: int, question: Question, topic_words: fro
 
 _DURATION = re.compile(r"\bhow long (?:did|does|do|will|would|is|was)\b.*\b(last|take|run|go on)\b", re.IGNORECASE)
 _WHEN_WORDS = re.compile(rf"\b({CALENDAR_WORDS}|this year|next year|last year)\b", re.IGNORECASE)
-_HOW_MANY = re.compile(r"\bhow many\s+(.*)", re.IGNORECASE)
+# "How much official development assistance …" names what is measured, like "how many peacekeepers".
+_HOW_MANY = re.compile(r"\bhow (?:many|much)\s+(.*)", re.IGNORECASE)
 
 
 def _counted_words(question: Question) -> set[str]:
-    """Stems of the noun phrase after "how many": "North Korean workers", "people" (not "attended")."""
+    """Stems of the noun phrase after "how many"/"how much": "North Korean workers", "people" (not
+    "attended"); none for "how much has trade grown"."""
     found = _HOW_MANY.search(question.resolved)
     words = []
     for word in re.findall(r"[A-Za-z][\w-]*", found.group(1)) if found else []:
@@ -329,9 +331,12 @@ def _counts(sentence: str, q: Quantity, counted: set[str], question: Question, t
     clause shares another word with the question ("attended"). "Two countries committed to … peacekeeping"
     does not count peacekeepers."""
     after = {prefix(stem(w)) for w in re.findall(r"[a-z][a-z-]*", sentence[q.end : q.end + 40].lower())[:3]}
-    if after & {prefix(c) for c in counted}:
-        return True
     topic = _topic_terms(topic_words)
+    # The topic's names only qualify what is counted: "Korean investment" is not counted by "150-fold, and
+    # South Korea …".
+    topic_prefixes = {prefix(t) for t in topic}
+    if after & {prefix(c) for c in counted} - topic_prefixes:
+        return True
     rest = tuple(t for t in question.own_terms if prefix(t) not in {prefix(c) for c in counted} and t not in topic)
     # With nothing but the counted thing and the topic to go on, only the noun check can vouch for it.
     return bool(rest) and _about_subject(sentence, q.start, replace(question, own_terms=rest), topic_words, lead=True)
@@ -457,6 +462,14 @@ def satisfies(
     return True
 
 
+# "since 97", "in '97": a two-digit number after a time preposition or an apostrophe, not counting anything
+# ("in 50 years" is a count).
+_SHORT_YEAR = re.compile(
+    r"(?:(?P<lead>\b(?:since|in|from|until|before|after) )['’]?|(?<![\w’'])['’])(?P<yy>\d{2})"
+    r"(?=\s*(?:[?!,;:)]|\.(?!\d)|$|\s(?:and|or|when|to|until|onwards?|on)\b))"
+)
+
+
 class QuestionAnalyser:
     """What the corpus knows about its own vocabulary, used to read questions against it: which words are
     names, which names are the topic, which aliases stand for what, and which names/numbers occur at all."""
@@ -482,6 +495,7 @@ class QuestionAnalyser:
         self.text = normalise(" ".join(d.text for d in corpus.documents))
         self.words = frozenset(re.findall(r"[a-z0-9]+", self.text))
         self.number_keys = frozenset(q.key for d in corpus.documents for q in quantities(d.text))
+        self.years = sorted({int(q.value) for d in corpus.documents for q in quantities(d.text) if q.unit == "year"})
         # The titles the article gives each person ("Hun" -> {"Prime Minister"}), to catch a swapped one.
         titles: dict[str, set[str]] = {}
         for sp in spans:
@@ -490,7 +504,17 @@ class QuestionAnalyser:
         self.titles = {w: frozenset(t) for w, t in titles.items()}
 
     def analyse(self, text: str, history: list[dict] | None = None) -> Question:
-        return analyse(text, history, self.proper, self.aliases, self.synonyms)
+        return analyse(self.full_years(text), history, self.proper, self.aliases, self.synonyms)
+
+    def full_years(self, text: str) -> str:
+        """ "since 97" / "in '97" written out as the one article year it abbreviates ("since 1997"), so the
+        short form is neither taken for a count nor corrected as a number the article never mentions."""
+
+        def expand(m: re.Match) -> str:
+            found = [y for y in self.years if y % 100 == int(m["yy"])]
+            return f"{m['lead'] or ''}{found[0]}" if len(found) == 1 else m.group(0)
+
+        return _SHORT_YEAR.sub(expand, text)
 
     def _known_word(self, word: str) -> bool:
         # Demonyms and possessives count as known: "Korean" for "Korea", "Cambodian" for "Cambodia".

@@ -146,6 +146,10 @@ def test_when_something_first_happened_is_not_answered_by_its_repeat(bot):
         "What percentage of Cambodia's investment comes from Korea?",  # "twentyfold" is no percentage
         "How old is Hun Manet?",
         "How long did the summit last?",  # "the first visit … in a decade" is no duration of the summit
+        # "How much X" names what is measured: "150-fold" measures exchanges, not aid; "… South Korea" after
+        # a number does not make it count Korean investment.
+        "How much official development assistance does South Korea give Cambodia each year?",
+        "How much Korean investment is there in Cambodia?",
     ],
 )
 def test_a_number_that_counts_something_else_is_not_an_answer(bot, question):
@@ -160,6 +164,9 @@ def test_a_number_that_counts_something_else_is_not_an_answer(bot, question):
         ("When did the summit take place?", "On Thursday."),
         ("When is the demining project due to start?", "This year."),
         ("How long had it been since a Cambodian leader last visited South Korea?", "A decade."),
+        # A two-digit year is the article's year it abbreviates, not a number the article never mentions.
+        ("trade up how much since 97?", "Twentyfold."),
+        ("How much has trade grown since '97?", "Twentyfold."),
     ],
 )
 def test_counts_and_times_of_the_thing_asked_are_answered_directly(bot, question, start):

@@ -118,3 +118,12 @@ def test_synonyms_match_the_plural_and_ing_forms_of_a_listed_word():
     # A plural key is never made singular ("talks" is the summit, "talk" a verb), and a listed form keeps its entry.
     assert resolve_synonyms("What did they talk about?", synonyms) == "What did they talk about?"
     assert resolve_synonyms("two trips", synonyms) == "two visits"
+
+
+def test_two_digit_years_are_written_out_as_the_article_year_they_abbreviate(bot):
+    analyser = bot.scorer.analyser
+    assert analyser.full_years("trade up how much since 97?") == "trade up how much since 1997?"
+    assert analyser.full_years("what changed after ’97 and before 2050") == "what changed after 1997 and before 2050"
+    # Counts and numbers no article year ends in stay as they are.
+    for text in ("in 50 years", "How many in 97 sectors?", "since 13?", "since 97.5"):
+        assert analyser.full_years(text) == text
