@@ -15,6 +15,9 @@ from .question import QuestionAnalyser
 from .retrieval import SentenceWindowRetriever
 
 
+PART_PASSAGES = 2  # passages added for each part of a multi-part question
+
+
 def _stage(name: str, step: Callable[[dict], dict]) -> Runnable:
     def run(state: dict) -> dict:
         started = time.perf_counter()
@@ -47,6 +50,39 @@ def citations(index: Index, cited) -> list[Citation]:
     return out
 
 
+def build_retrieval(analyser: QuestionAnalyser, retriever: BaseRetriever, reranker: SentenceWindowRetriever | None, k: int) -> Runnable:
+    """Input ``{"message": str, "history": list[dict]}``; output the state with ``question`` and the ranked
+    ``context`` passages the generator answers from."""
+
+    def analyse_step(state: dict) -> dict:
+        return {"question": analyser.analyse(state["message"], state.get("history"))}
+
+    def retrieve_step(state: dict) -> dict:
+        # Each part of "How many families …, and where does Korea rank …?" finds its own evidence: the
+        # whole question's nearest chunks may hold neither part's answer.
+        question = state["question"]
+        part_questions = analyser.parts(question, state.get("history"))
+        chunks = {}
+        for asked in (question, *part_questions):
+            for chunk in retriever.invoke(asked.query):
+                chunks.setdefault(chunk.id, chunk)
+        return {"chunks": list(chunks.values()), "parts": part_questions}
+
+    def rerank_step(state: dict) -> dict:
+        chunks = state["chunks"]
+        if not reranker:
+            return {"context": chunks[:k]}
+        # The whole question's best passages, then each part's best two the whole missed.
+        context = {d.id: d for d in reranker.rank(state["question"], chunks)}
+        for part in state["parts"]:
+            for d in reranker.rank(part, chunks)[:PART_PASSAGES]:
+                if d.id not in context:
+                    context[d.id] = d.model_copy(update={"metadata": {**d.metadata, "rank": len(context) + 1}})
+        return {"context": list(context.values())}
+
+    return _stage("analyse", analyse_step) | _stage("retrieve", retrieve_step) | _stage("rerank", rerank_step)
+
+
 def build_chain(
     index: Index,
     analyser: QuestionAnalyser,
@@ -56,16 +92,6 @@ def build_chain(
     k: int,
 ) -> Runnable:
     """Input ``{"message": str, "history": list[dict]}``; output ``Answer``."""
-
-    def analyse_step(state: dict) -> dict:
-        return {"question": analyser.analyse(state["message"], state.get("history"))}
-
-    def retrieve_step(state: dict) -> dict:
-        return {"chunks": retriever.invoke(state["question"].query)}
-
-    def rerank_step(state: dict) -> dict:
-        chunks = state["chunks"]
-        return {"context": reranker.rank(state["question"], chunks) if reranker else chunks[:k]}
 
     def generate_step(state: dict) -> dict:
         return {"draft": generator.invoke({"question": state["question"], "context": state["context"], "history": state.get("history")})}
@@ -87,11 +113,5 @@ def build_chain(
             ],
         )
 
-    return (
-        _stage("analyse", analyse_step)
-        | _stage("retrieve", retrieve_step)
-        | _stage("rerank", rerank_step)
-        | _stage("generate", generate_step)
-        | RunnableLambda(answer_step, name="answer")
-    )
+    return build_retrieval(analyser, retriever, reranker, k) | _stage("generate", generate_step) | RunnableLambda(answer_step, name="answer")
 

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from langchain_core.documents import Document
 
 from .answer import Answer
-from .chain import build_chain
+from .chain import build_chain, build_retrieval
 from .corpus import load_corpus
 from .embeddings import MiniLMEmbeddings
 from .generation import AnswerGenerator, ExtractiveGenerator
@@ -129,6 +129,7 @@ class Assistant:
             SentenceWindowRetriever(base=self.retriever, scorer=self.scorer, k=s.k, window=s.window) if s.rerank else None
         )
         self.generator: AnswerGenerator = self._make_generator()
+        self.retrieval = build_retrieval(self.scorer.analyser, self.retriever, self.reranker, s.k)
         self.chain = build_chain(self.index, self.scorer.analyser, self.retriever, self.reranker, self.generator, s.k)
 
     def _make_generator(self) -> AnswerGenerator:
@@ -193,7 +194,6 @@ class Assistant:
     def retrieve(self, question: str, k: int | None = None) -> list[Document]:
         """The ranked passages the generator would see, each with ``metadata["score"]`` and ``["rank"]``."""
         text = clean_question(question, self.settings.max_question_chars)
-        q = self.scorer.analyser.analyse(text)
-        chunks = self.retriever.invoke(q.query)
-        docs = self.reranker.rank(q, chunks) if self.reranker else chunks
-        return docs[: k or self.settings.k]
+        # A multi-part question sees a few passages per part beyond its ``k``; all of them unless ``k`` is given.
+        context = self.retrieval.invoke({"message": text, "history": []})["context"]
+        return context[:k] if k else context

@@ -117,6 +117,23 @@ _TWO_TOPICS = re.compile(r"^(?P<head>.+?\b)(?P<p1>on|about|regarding|in|for)\s+(
 _SHARED_CLAUSE = re.compile(r"^(?P<a>[^,]+?),\s*and\s+(?P<b>[^,]+?),\s*(?P<rest>.+)$", re.IGNORECASE)
 
 
+# "Two quick ones: how many …, and where …?", "Quick question - who …": a lead-in of chat filler only
+# (a lead-in with a name, "Yoon: what did he say?", carries the subject and stays).
+_PREAMBLE = re.compile(r"^(?P<lead>[^:?!.]{1,40}?)\s*(?::|\s[-–—])\s+(?P<rest>.+)$")
+_FILLER = frozenset(
+    "hi hello hey ok okay so well right also and then quick question questions query one ones two three couple few "
+    "more another last final follow follow-up thing things curious please thanks".split()
+)
+
+
+def without_preamble(text: str) -> str:
+    """``text`` without a lead-in of filler words ("Two quick ones: …"), whose "two" is no premise."""
+    found = _PREAMBLE.match(text)
+    if found and _WH.search(found["rest"]) and all(w in _FILLER | STOPWORDS for w in re.findall(r"[a-z-]+", found["lead"].lower())):
+        return found["rest"]
+    return text
+
+
 def parts(text: str) -> list[str]:
     """The separate questions inside ``text``, each a question of its own; ``[text]`` when it asks one thing."""
     shared = _SHARED_CLAUSE.match(text)
@@ -235,7 +252,7 @@ def analyse(
     ("and", "what about") or leans on a pronoun, or has at most three content words, the previous user
     question is appended to the retrieval query so its subject and entities are searched too.
     """
-    text = " ".join(text.split())
+    text = without_preamble(" ".join(text.split()))
     resolved = resolve(text, aliases or {}, synonyms or {})
     own = tokens(resolved)
     previous_raw = _previous_question(history or [])
@@ -321,7 +338,8 @@ def _counted_words(question: Question) -> set[str]:
     for word in re.findall(r"[A-Za-z][\w-]*", found.group(1)) if found else []:
         if word.lower() in STOPWORDS or word.lower().endswith("ed") or word.lower() in ("times", "fold"):
             break
-        words.append(stem(word))
+        # "Korean-Cambodian families": each piece qualifies the counted noun, none is a further question word.
+        words.extend(stem(piece) for piece in word.split("-") if piece)
     return set(words)
 
 
@@ -505,6 +523,18 @@ class QuestionAnalyser:
 
     def analyse(self, text: str, history: list[dict] | None = None) -> Question:
         return analyse(self.full_years(text), history, self.proper, self.aliases, self.synonyms)
+
+    def parts(self, question: Question, history: list[dict] | None = None) -> list[Question]:
+        """Each part of a question that asks several things, analysed on its own; later parts read the
+        earlier ones as context ("… and how did Yoon describe that step?"). Empty for a one-part question."""
+        texts = parts(question.resolved)
+        if len(texts) < 2:
+            return []
+        earlier, found = list(history or []), []
+        for text in texts:
+            found.append(self.analyse(text, earlier))
+            earlier.append({"role": "user", "content": text})
+        return found
 
     def full_years(self, text: str) -> str:
         """ "since 97" / "in '97" written out as the one article year it abbreviates ("since 1997"), so the

@@ -81,3 +81,15 @@ def test_sentence_dense_score_is_the_closer_of_the_users_and_the_resolved_wordin
     assert all(d >= max(a, b) - 1e-5 for d, a, b in zip(dense, resolved, raw))
     # Each wording is the closer one for some sentence, so dropping either would lower a score.
     assert (raw > resolved + 1e-3).any() and (resolved > raw + 1e-3).any()
+
+
+def test_each_part_of_a_multi_part_question_finds_its_own_evidence(bot):
+    # The whole question's nearest passages hold the investor ranking but not the families; the first part's
+    # own search brings that sentence in, ranked after the whole question's passages.
+    question = "Two quick ones: how many Korean-Cambodian families are there, and where does Korea rank as an investor in Cambodia?"
+    docs = bot.retrieve(question)
+    assert len(docs) > bot.settings.k and [d.metadata["rank"] for d in docs] == list(range(1, len(docs) + 1))
+    assert not any("10,000" in d.page_content for d in docs[: bot.settings.k])
+    assert any("10,000 multicultural families" in d.page_content for d in docs[bot.settings.k :])
+    answer = bot.ask(question)
+    assert answer.text.startswith("10,000 multicultural families.") and "second-largest investor" in answer.text

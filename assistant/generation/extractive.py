@@ -31,7 +31,7 @@ from ..language import (
     stem,
     tokens,
 )
-from ..question import RELATIVE_YEAR, TITLE, Question, acting_parties, is_country_like, is_person_like, is_topical, parts
+from ..question import RELATIVE_YEAR, TITLE, Question, acting_parties, is_country_like, is_person_like, is_topical
 from ..scoring import ScoredSentence, SentenceScorer
 from .base import AnswerGenerator, Draft
 
@@ -39,6 +39,9 @@ NEARBY_FACTOR = 0.75  # evidence this close to the threshold is worth pointing a
 EXTRA_FACTOR = 0.8  # a further sentence must score this share of the best one to be quoted too
 EXTRA_FACTOR_MULTI = 0.6  # ... or this share when the question asks several things
 TYPED_FACTOR = 0.85  # the sentence holding the asked-for value must be nearly as relevant as the best one,
+# ... and, when the best is not specific to the subject, still this share of it: "Who was the Cambodian leader
+# who last visited a decade ago?" is not answered by Kim Tae-hyo's sentence at 0.58 of the decade sentence.
+TYPED_FACTOR_LOOSE = 0.6
 MIN_NAME_OVERLAP = 2  # a replacement name must share this much context (or words) with the wrong one
 _PLACE_PREPOSITIONS = ("in", "at")
 _TOP_RANK = re.compile(r"\b(top|largest|biggest|leading|number one)\s+(?:foreign\s+)?(?P<noun>[a-z]+)", re.IGNORECASE)
@@ -414,16 +417,10 @@ class ExtractiveGenerator(AnswerGenerator):
         sentence relevant to the whole ("cooperation in politics, security, economy…") does not crowd out
         the ones that answer each part. Later parts read earlier ones as context ("how did Yoon describe
         that step?")."""
-        texts = parts(question.resolved)
-        if len(texts) < 2:
-            return []
         by_sentence = {(s.sentence.doc_id, s.sentence.index): s for s in scored}
         sentences = [s.sentence for s in scored]
-        earlier = list(history or [])
         found = []
-        for text in texts:
-            part = self.analyser.analyse(text, earlier)
-            earlier.append({"role": "user", "content": text})
+        for part in self.analyser.parts(question, history):
             ranked = [s for s in self.scorer.score(part, sentences) if s.typed and s.support >= self.threshold]
             found.append((part, by_sentence[(ranked[0].sentence.doc_id, ranked[0].sentence.index)] if ranked else None))
         return found
@@ -518,7 +515,7 @@ class ExtractiveGenerator(AnswerGenerator):
             and (
                 s.support >= best.support * TYPED_FACTOR
                 or self._anchored(question.own_terms, s)
-                or not best_is_specific
+                or (not best_is_specific and s.support >= best.support * TYPED_FACTOR_LOOSE)
                 or self._covers_what_best_lacks(question, best, s)
             )
         ]
