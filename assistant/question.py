@@ -30,7 +30,13 @@ from .language import (
 _LEAD = r"^\W*(?:(?:and|but|so|then|also|ok|okay)\W+)?"  # "And who organised it?" is still a who-question
 _TYPES: list[tuple[str, re.Pattern]] = [
     # Questions about the article itself ("What is this article about?", "Summarize it").
-    ("overview", re.compile(r"\b(this|the) (article|story|text|piece|report)( \w+){0,2} about\W*$|\bsummar(y|ise|ize)\b|\b(main|key) points\b|\btl;?dr\b|\bgist\b|\boverview\b")),
+    # "Summarize what the premier's trip involved" asks about one thing: only a summary of the article (or of
+    # nothing named) is an overview.
+    ("overview", re.compile(
+        r"\b(this|the) (article|story|text|piece|report)( \w+){0,2} about\W*$"
+        r"|\bsummar(y|ise|ize)\b(?!\s+(?:of\s+)?(?:what|how|why|who|when|where|which)\b)(?!\s+of\s+(?!(?:it|this|that|the (?:article|story|text|piece|report|news))\b))"
+        r"|\b(main|key) points\b|\btl;?dr\b|\bgist\b|\boverview\b"
+    )),
     # "Who is Kim Tae-hyo?" asks what the article says about a person it names, not for another name.
     ("identity", re.compile(r"^\W*(?i:(?:and|but|so|then|also)\W+)?(?i:who (is|was|are|were)) (?!the\b|a\b|an\b)[A-Z][\w’'-]*(\s+[A-Z][\w’'-]*)*\s*\??$")),
     ("money", re.compile(r"\b(how much (\w+ )?money|dollars?|usd|\$|won\b|budget|cost|costs|price|worth|funding|monetary value|value of the)\b")),
@@ -44,7 +50,8 @@ _TYPES: list[tuple[str, re.Pattern]] = [
     ("person", re.compile(_LEAD + r"(who|whom)\b|(?<!in )(?<!on )(?<!of )(?<!by )\bwhich ((?!the\b)\w+ ){0,2}(leaders?|officials?|presidents?|ministers?|persons?|people|heads?)\b|\bwhose\b")),
     # "Which country …" names a party, not where something happened ("in which country" is a place).
     ("country", re.compile(r"(?<!\bin )\b(which|what) (country|nation)\b")),
-    ("place", re.compile(_LEAD + r"where\b(?!\s+(does|do|did)\s+[\w\s]{1,30}\b(rank|stand|place)\b)|\bin (what|which) (city|country|place|capital)\b|\bwhat (city|country|venue|location|capital)\b|\b(what|which) (province|district|town|venue|location)\b")),
+    # "Where does Korea rank?" asks a rank, "Where did the details come from?" a source: neither is a place.
+    ("place", re.compile(_LEAD + r"where\b(?!\s+(does|do|did)\s+[\w\s]{1,50}?\b(rank|stand|place|come from)\b)|\bin (what|which) (city|country|place|capital)\b|\bwhat (city|country|venue|location|capital)\b|\b(what|which) (province|district|town|venue|location)\b")),
     ("company", re.compile(r"\b(which|what) (\w+ )?(compan(y|ies)|firms?|corporations?|businesses|enterprises|conglomerates|banks?)\b")),
     ("day", re.compile(r"\b(what|which) day\b|\bday of the week\b|\bweekday\b")),
     ("statement", re.compile(

@@ -56,6 +56,9 @@ def test_capitalized_spans_skip_sentence_initial_common_words():
         ("How did Yoon describe the partnership?", "statement"),
         ("Which month is the demining project set to commence?", "date"),
         ("How come the summit was held in Seoul?", "reason"),
+        ("Could you summarize what the Cambodian premier's trip to South Korea involved?", "other"),
+        ("Give me a summary of the article", "overview"),
+        ("Where did the details about the announcement come from?", "other"),
     ],
 )
 def test_answer_types(question, kind):
