@@ -312,3 +312,18 @@ def test_a_much_weaker_sentence_naming_someone_does_not_answer_a_who_question(bo
     answer = bot.ask("Who was the Cambodian leader who last visited South Korea a decade ago?")
     assert answer.refused and "Kim" not in answer.text.split("“")[0]
     assert "in a decade" in answer.text
+
+
+@pytest.mark.parametrize(
+    ("question", "first", "continuation"),
+    [
+        ("What were the signed documents about?", "six key documents", "These agreements focused on"),
+        ("The national security official from Seoul — what were the two main things he had to say?", "Kim Tae-hyo", "Additionally, Kim announced"),
+    ],
+)
+def test_an_open_answer_runs_on_into_the_sentence_that_continues_it(bot, question, first, continuation):
+    # The continuation scores low on its own words ("These agreements" never says "documents"), yet it goes on
+    # about what the answer's sentence introduced.
+    answer = bot.ask(question)
+    assert first in answer.citations[0].text
+    assert any(c.text.startswith(continuation) for c in answer.citations[1:])

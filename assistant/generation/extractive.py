@@ -103,6 +103,21 @@ def _is_premise(text: str, q: Quantity) -> bool:
     return _word_before(text, q.start) not in ("what", "which")
 
 
+# Questions whose answer is a passage, not a value: they may quote a sentence's continuation too.
+_OPEN_TYPES = frozenset({"other", "statement", "reason"})
+# A sentence that goes on about the one before: "These agreements …", "He noted …", "Additionally, Kim …".
+_CONTINUATION = re.compile(r"^(?:These|This|Those|Such|They|He|She|It|Additionally|Also|Moreover|Furthermore|In addition)\b")
+
+
+def _continues(sentence: Sentence, previous: Sentence) -> bool:
+    return (
+        sentence.doc_id == previous.doc_id
+        and sentence.index == previous.index + 1
+        and sentence.paragraph == previous.paragraph
+        and bool(_CONTINUATION.match(sentence.text))
+    )
+
+
 def _word_before(text: str, pos: int) -> str:
     words = re.findall(r"[a-z0-9]+", text[:pos].lower())
     return words[-1] if words else ""
@@ -555,10 +570,19 @@ class ExtractiveGenerator(AnswerGenerator):
         covered = {t for c in cited for t in self.scorer.terms(c.sentence)}
         own = set(question.own_terms)
         factor = EXTRA_FACTOR_MULTI if question.is_multi_part or " and " in question.text else EXTRA_FACTOR
+        open_ended = question.answer_type in _OPEN_TYPES
         for candidate in scored:
             if len(cited) >= self.max_sentences:
                 break
-            if candidate in cited or candidate.support < max(self.threshold, top.support * factor):
+            if candidate in cited:
+                continue
+            if open_ended and _continues(candidate.sentence, top.sentence):
+                # "… six key documents." → "These agreements focused on …": the next sentence goes on about what
+                # the answer's sentence introduced, and is as relevant as it, whatever its own words score.
+                cited.append(candidate)
+                covered |= self.scorer.terms(candidate.sentence)
+                continue
+            if candidate.support < max(self.threshold, top.support * factor):
                 continue
             have = self.scorer.terms(candidate.sentence)
             have_prefixes, covered_prefixes = {prefix(h) for h in have}, {prefix(c) for c in covered}
