@@ -359,10 +359,10 @@ def _counts(sentence: str, q: Quantity, counted: set[str], question: Question, t
     topic = _topic_terms(topic_words)
     # The topic's names only qualify what is counted: "Korean investment" is not counted by "150-fold, and
     # South Korea …".
-    topic_prefixes = {prefix(t) for t in topic}
-    if after & {prefix(c) for c in counted} - topic_prefixes:
+    counted_prefixes = {prefix(c) for c in counted}
+    if after & counted_prefixes - {prefix(t) for t in topic}:
         return True
-    rest = tuple(t for t in question.own_terms if prefix(t) not in {prefix(c) for c in counted} and t not in topic)
+    rest = tuple(t for t in question.own_terms if prefix(t) not in counted_prefixes and t not in topic)
     # With nothing but the counted thing and the topic to go on, only the noun check can vouch for it.
     return bool(rest) and _about_subject(sentence, q.start, replace(question, own_terms=rest), topic_words, lead=True)
 

@@ -74,19 +74,20 @@ class SentenceScorer:
         total = sum(weights.values())
         return sum(w for t, w in weights.items() if t in type_words or matches(t, have, prefixes)) / total if total else 0.0
 
-    def clause_similarity(self, query_vector: np.ndarray, sentences: list[Sentence]) -> np.ndarray:
-        """Best clause-level cosine per sentence: a long sentence that answers in one clause ("during a
-        summit in Seoul on Thursday") should not be diluted by its other clauses."""
+    def clause_similarity(self, query_vectors: np.ndarray, sentences: list[Sentence]) -> np.ndarray:
+        """Best clause-level cosine per query vector (rows) and sentence (columns): a long sentence that
+        answers in one clause ("during a summit in Seoul on Thursday") should not be diluted by its others."""
         texts, owner = [], []
         for i, s in enumerate(sentences):
             for a, b in clauses(s.text):
                 if len(s.text[a:b].split()) >= CLAUSE_MIN_WORDS:
                     texts.append(s.text[a:b])
                     owner.append(i)
-        best = np.full(len(sentences), -1.0, dtype=np.float32)
+        best = np.full((len(query_vectors), len(sentences)), -1.0, dtype=np.float32)
         if texts:
-            for i, sim in zip(owner, self.embeddings.encode(texts) @ query_vector):
-                best[i] = max(best[i], float(sim))
+            sims = query_vectors @ self.embeddings.encode(texts).T
+            for j, i in enumerate(owner):
+                best[:, i] = np.maximum(best[:, i], sims[:, j])
         return best
 
     def dense(self, question: Question, texts: list[str]) -> np.ndarray:
@@ -101,11 +102,9 @@ class SentenceScorer:
         vectors = self.index.sentence_vectors(unique)
         # Both wordings are embedded: the resolved one ("trade") meets the article's words, the user's own
         # ("commerce") keeps the phrasing MiniLM was trained on; a sentence is as close as the closer one.
-        wordings = list(dict.fromkeys([question.query, question.raw_query]))
-        dense = np.max(
-            [np.maximum(vectors @ v, CLAUSE_DISCOUNT * self.clause_similarity(v, unique)) for v in self.embeddings.encode(wordings)],
-            axis=0,
-        )
+        query_vectors = self.embeddings.encode(list(dict.fromkeys([question.query, question.raw_query])))
+        whole = query_vectors @ vectors.T
+        dense = np.maximum(whole, CLAUSE_DISCOUNT * self.clause_similarity(query_vectors, unique)).max(axis=0)
         if question.is_follow_up:
             # The follow-up's own words say what is asked now; the carried turn only says about what.
             own = vectors @ self.embeddings.encode([question.resolved])[0]
