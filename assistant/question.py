@@ -220,17 +220,24 @@ def _synonym_matcher(items: tuple[tuple[str, str], ...]) -> tuple[re.Pattern, di
     (every question is resolved through it)."""
     # "landmine clearance", "landmine-clearance" and "landmine  clearance" are one phrase.
     by_key = {re.sub(r"[\s-]+", " ", k.lower()): v for k, v in items}
-    # Each phrase also matches the plural or "-ing" form of its first or last word ("backed" -> "backing",
-    # "head of government" -> "heads of government"); a phrase listed in its own right keeps its entry.
-    for key, value in list(by_key.items()):
-        words = key.split(" ")
-        # Either end of a phrase may carry the inflection: "heads of government", "peacekeeping missions".
-        ends = [[w, *words[1:]] for w in inflections(words[0])[1:]]
-        ends += [[*words[:-1], w] for w in inflections(words[-1])[1:]] if len(words) > 1 else []
-        for variant in ends:
-            by_key.setdefault(" ".join(variant), value)
     phrases = (r"[\s-]+".join(re.escape(w) for w in k.split(" ")) for k in sorted(by_key, key=len, reverse=True))
     return re.compile(r"(?<![\w-])(" + "|".join(phrases) + r")(?![\w-])", re.IGNORECASE), by_key
+
+
+def expand_synonyms(synonyms: dict[str, str], keep: frozenset[str] = frozenset()) -> dict[str, str]:
+    """``synonyms`` plus the plural or "-ing" form of each phrase's first or last word ("backed" ->
+    "backing", "head of government" -> "heads of government"). A phrase listed in its own right keeps its
+    entry, and a form the article itself uses (``keep``: its words) stays the article's word: "promised" ->
+    "pledged" must not turn the article's "promising sectors" into "pledged sectors"."""
+    expanded = dict(synonyms)
+    for key, value in synonyms.items():
+        words = key.lower().split(" ")
+        ends = [(w, [w, *words[1:]]) for w in inflections(words[0])[1:]]
+        ends += [(w, [*words[:-1], w]) for w in inflections(words[-1])[1:]] if len(words) > 1 else []
+        for changed, variant in ends:
+            if changed not in keep:
+                expanded.setdefault(" ".join(variant), value)
+    return expanded
 
 
 def resolve_synonyms(text: str, synonyms: dict[str, str]) -> str:
@@ -516,9 +523,9 @@ class QuestionAnalyser:
             w for name in names if not any(w.startswith(t) for w in name for t in self.topic_words) for w in name  # not "North Korean"
         )
         self.aliases = corpus.aliases
-        self.synonyms = corpus.synonyms
         self.text = normalise(" ".join(d.text for d in corpus.documents))
         self.words = frozenset(re.findall(r"[a-z0-9]+", self.text))
+        self.synonyms = expand_synonyms(corpus.synonyms, keep=self.words)
         self.number_keys = frozenset(q.key for d in corpus.documents for q in quantities(d.text))
         self.years = sorted({int(q.value) for d in corpus.documents for q in quantities(d.text) if q.unit == "year"})
         # The titles the article gives each person ("Hun" -> {"Prime Minister"}), to catch a swapped one.

@@ -1,7 +1,9 @@
 import pytest
 
 from assistant.language import capitalized_spans, proper_words, quantities, tokens
-from assistant.question import QuestionAnalyser, analyse, answer_type, is_multi_part, parts, resolve_aliases, resolve_synonyms
+from assistant.question import (
+    QuestionAnalyser, analyse, answer_type, expand_synonyms, is_multi_part, parts, resolve_aliases, resolve_synonyms,
+)
 
 
 @pytest.mark.parametrize(
@@ -114,13 +116,16 @@ def test_synonyms_put_questions_in_the_articles_words():
 
 
 def test_synonyms_match_the_plural_and_ing_forms_of_a_listed_word():
-    synonyms = {"backed": "endorsed", "treaty": "agreement", "head of government": "Prime Minister", "talks": "summit", "trip": "visit", "trips": "visits"}
+    listed = {"backed": "endorsed", "treaty": "agreement", "head of government": "Prime Minister", "talks": "summit", "trip": "visit", "trips": "visits", "promised": "pledged"}
+    synonyms = expand_synonyms(listed, keep=frozenset({"promising", "sectors"}))
     assert resolve_synonyms("Cambodia gave its backing to the plan", synonyms) == "Cambodia gave its endorsed to the plan"
     assert resolve_synonyms("Were treaties signed?", synonyms) == "Were agreement signed?"
     assert resolve_synonyms("both heads of government", synonyms) == "both Prime Minister"
     # A plural key is never made singular ("talks" is the summit, "talk" a verb), and a listed form keeps its entry.
     assert resolve_synonyms("What did they talk about?", synonyms) == "What did they talk about?"
     assert resolve_synonyms("two trips", synonyms) == "two visits"
+    # A form the article uses itself is the article's word, not a synonym.
+    assert resolve_synonyms("They promised. Which promising sectors?", synonyms) == "They pledged. Which promising sectors?"
 
 
 def test_two_digit_years_are_written_out_as_the_article_year_they_abbreviate(bot):
