@@ -82,9 +82,12 @@ def cmd_index(args: argparse.Namespace) -> int:
 def cmd_chat(args: argparse.Namespace) -> int:
     from .ui import launch
 
+    started = time.perf_counter()
     bot = _assistant(args)
-    err.print(f"Ready in {bot.startup_seconds:.1f} s. Open http://{args.host or bot.settings.host}:{args.port or bot.settings.port}")
-    launch(bot, host=args.host, port=args.port, share=args.share or None)
+    # "Ready" only once the page answers, so a newcomer who opens the link at once finds it up.
+    app = launch(bot, host=args.host, port=args.port, share=args.share or None, prevent_thread_lock=True)
+    err.print(f"Ready in {time.perf_counter() - started:.1f} s. Open {app.local_url}")
+    app.block_thread()
     return 0
 
 

@@ -63,3 +63,27 @@ def test_console_script_runs_as_a_process(bot):
     )
     assert done.returncode == 0, done.stderr
     assert "Hun Manet" in done.stdout
+
+
+def test_chat_says_ready_only_once_the_page_answers(bot, tmp_path):
+    # A newcomer opens the link the moment "Ready" appears: the page must already be served there.
+    import httpx
+
+    from tests.servers import free_port
+
+    port = free_port()
+    env = {**os.environ, "ASSISTANT_DATA_DIR": str(bot.settings.data_dir)}
+    command = [sys.executable, "-m", "assistant.cli", "chat", "--port", str(port)]
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, env=env, text=True)
+    try:
+        for line in process.stderr:  # the first line that says where to go
+            if line.startswith("Ready in"):
+                break
+        else:
+            raise AssertionError(f"chat exited with {process.wait()} before it was ready")
+        url = line.split("Open ", 1)[1].strip()
+        assert url.startswith(f"http://127.0.0.1:{port}")
+        assert httpx.get(url, timeout=5).status_code == 200
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
