@@ -83,15 +83,9 @@ def build_retrieval(analyser: QuestionAnalyser, retriever: BaseRetriever, rerank
     return _stage("analyse", analyse_step) | _stage("retrieve", retrieve_step) | _stage("rerank", rerank_step)
 
 
-def build_chain(
-    index: Index,
-    analyser: QuestionAnalyser,
-    retriever: BaseRetriever,
-    reranker: SentenceWindowRetriever | None,
-    generator: AnswerGenerator,
-    k: int,
-) -> Runnable:
-    """Input ``{"message": str, "history": list[dict]}``; output ``Answer``."""
+def build_chain(index: Index, retrieval: Runnable, generator: AnswerGenerator) -> Runnable:
+    """``retrieval`` (from ``build_retrieval``) then generation. Input ``{"message": str, "history":
+    list[dict]}``; output ``Answer``."""
 
     def generate_step(state: dict) -> dict:
         return {"draft": generator.invoke({"question": state["question"], "context": state["context"], "history": state.get("history")})}
@@ -113,5 +107,5 @@ def build_chain(
             ],
         )
 
-    return build_retrieval(analyser, retriever, reranker, k) | _stage("generate", generate_step) | RunnableLambda(answer_step, name="answer")
+    return retrieval | _stage("generate", generate_step) | RunnableLambda(answer_step, name="answer")
 

@@ -130,7 +130,7 @@ class Assistant:
         )
         self.generator: AnswerGenerator = self._make_generator()
         self.retrieval = build_retrieval(self.scorer.analyser, self.retriever, self.reranker, s.k)
-        self.chain = build_chain(self.index, self.scorer.analyser, self.retriever, self.reranker, self.generator, s.k)
+        self.chain = build_chain(self.index, self.retrieval, self.generator)
 
     def _make_generator(self) -> AnswerGenerator:
         extractive = ExtractiveGenerator(self.scorer, self.settings.refusal_threshold, self.settings.max_answer_sentences)
