@@ -35,6 +35,8 @@ class Answer:
     rewritten_query: str | None = None  # the retrieval query, when history changed it
     passages: list[dict] = field(default_factory=list)  # what the generator saw, ranked: text, paragraph, score
     notes: list[str] = field(default_factory=list)
+    answerability: float | None = None  # the fitted model's probability that answering is right
+    features: dict[str, float] = field(default_factory=dict)  # what that model saw
 
     @property
     def refused(self) -> bool:

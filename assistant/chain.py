@@ -101,6 +101,8 @@ def build_chain(index: Index, retrieval: Runnable, generator: AnswerGenerator) -
             timings={k: round(v, 5) for k, v in state["timings"].items()},
             rewritten_query=question.query if question.is_follow_up else None,
             notes=list(draft.notes),
+            answerability=draft.answerability,
+            features=dict(draft.features),
             passages=[
                 {"text": d.page_content, "doc_id": d.metadata["doc_id"], "paragraph": d.metadata["paragraph"], "score": round(float(d.metadata["score"]), 4)}
                 for d in state["context"]

@@ -109,6 +109,13 @@ def cmd_eval(args: argparse.Namespace) -> int:
     from . import evaluation, reports
 
     bot = _assistant(args)
+    if args.fit:
+        from .fit import fit_and_save
+
+        report = fit_and_save(bot, Path(args.report_dir))
+        console.print(f"answerability model: {report['samples']} samples, threshold {report['threshold']}")
+        console.print_json(data=report["leave_one_document_out"])
+        return 0
     if args.calibrate:
         result = evaluation.calibrate(bot, args.suite[0] if args.suite else "main")
         table = Table(title=f"refusal threshold sweep on {result['suite']}")
@@ -258,6 +265,9 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--compare", nargs="+", metavar="CONFIG", help="run several configurations into one report")
     ev.add_argument("--suite", action="append", choices=list(SUITES), help="suite(s) to run (default: all)")
     ev.add_argument("--calibrate", action="store_true", help="fit the refusal threshold on the suite")
+    ev.add_argument(
+        "--fit", action="store_true", help="refit the answerability model on the development suites of three documents"
+    )
     ev.set_defaults(func=cmd_eval)
 
     ing = sub.add_parser("ingest", help="add .txt/.md/.html/.pdf files or folders to the library, then index them")

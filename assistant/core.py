@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextvars
+import dataclasses
 import functools
 import logging
 import queue
@@ -18,6 +19,7 @@ from .chain import build_chain, build_retrieval
 from .corpus import load_corpus
 from .embeddings import MiniLMEmbeddings
 from .generation import AnswerGenerator, ExtractiveGenerator
+from .generation.answerability import AnswerabilityModel
 from .generation.base import LIVE_TEXT
 from .index import Index, open_index
 from .retrieval import SentenceWindowRetriever, build_retriever
@@ -35,6 +37,12 @@ class QuestionError(ValueError):
 def shared_embeddings() -> MiniLMEmbeddings:
     """One embedding model (and query cache) per process, however many assistants are built."""
     return MiniLMEmbeddings()
+
+
+@functools.lru_cache(maxsize=1)
+def shared_answerability() -> AnswerabilityModel | None:
+    """The fitted answerability model shipped with the package (None before the first fit)."""
+    return AnswerabilityModel.load()
 
 
 def _too_long(length: int, max_chars: int) -> QuestionError:
@@ -133,12 +141,20 @@ class Assistant:
         self.chain = build_chain(self.index, self.retrieval, self.generator)
 
     def _make_generator(self) -> AnswerGenerator:
-        extractive = ExtractiveGenerator(self.scorer, self.settings.refusal_threshold, self.settings.max_answer_sentences)
+        extractive = ExtractiveGenerator(
+            self.scorer, self.settings.refusal_threshold, self.settings.max_answer_sentences, self._answerability()
+        )
         if self.settings.llm == "extractive":
             return extractive
         from .generation.llm import make_llm_generator  # optional extras load only when asked for
 
         return make_llm_generator(self.settings, self.scorer, fallback=extractive)
+
+    def _answerability(self) -> AnswerabilityModel | None:
+        fitted = shared_answerability() if self.settings.answerability else None
+        if fitted and self.settings.answerability_threshold is not None:
+            return dataclasses.replace(fitted, threshold=self.settings.answerability_threshold)
+        return fitted
 
     def configure(self, **overrides) -> Assistant:
         """A variant with other retrieval/answer settings sharing this one's corpus, model and index."""

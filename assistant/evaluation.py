@@ -8,6 +8,7 @@ import statistics
 import time
 from collections import Counter, defaultdict
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 
 from tqdm import tqdm
 
@@ -16,6 +17,7 @@ from .language import normalise
 from .settings import PROJECT_DIR
 
 EVALS_DIR = PROJECT_DIR / "evals"
+DOCUMENTS_DIR = EVALS_DIR / "documents"
 # "paraphrase-dev" is the paraphrase set rules are developed against; "paraphrase" and "paraphrase-fresh"
 # stay held out (never used to fit or tune anything) so they measure how the assistant does on wording
 # nobody tuned for.
@@ -29,7 +31,18 @@ SUITES = {
     # and run only for aggregates: a second held-out measure, fresh after the first was measured many times.
     "paraphrase-fresh": "paraphrase_fresh.jsonl",
     "dialogues": "dialogues.jsonl",
+    # Generality suites: documents of other genres (evals/documents/NAME/), each with questions written by a
+    # helper who saw only that document, never the code. Each runs with its document as the only corpus
+    # and, as NAME+summit, beside the summit article.
+    "town": "town.jsonl",  # encyclopedia article on a town's history: development
+    "ferry": "ferry.jsonl",  # news report on a new ferry line: development
+    "coral": "coral.jsonl",  # encyclopedia article on a coral species: HELD OUT, never tuned on
+    "press": "press.jsonl",  # company results press release: HELD OUT, never tuned on
 }
+DOCUMENT_SUITES = ("town", "ferry", "coral", "press")
+HELD_OUT = frozenset({"paraphrase", "paraphrase-fresh", "coral", "press"})
+BESIDE = "+summit"  # suffix: run a document suite with the summit article in the corpus too
+SUITES.update({f"{name}{BESIDE}": SUITES[name] for name in DOCUMENT_SUITES})
 ANSWERABLE = {"fact", "number", "list", "multi", "paraphrase"}
 DECLINING = {"unanswerable", "false_premise"}
 # Named configurations for --config/--compare: settings overrides applied to the default assistant.
@@ -67,6 +80,24 @@ class Report:
 
     def to_dict(self) -> dict:
         return {"config": self.config, "suite": self.suite, "metrics": self.metrics, "by_kind": self.by_kind, "items": [asdict(i) for i in self.items]}
+
+
+def suite_corpus(suite: str, summit_dir: Path) -> Path | None:
+    """The corpus folder a document suite runs against, or None for a summit suite. ``NAME+summit`` gets a
+    folder (under evals/documents/.beside/) linking the document beside the summit article and its sidecar."""
+    name = suite.removesuffix(BESIDE)
+    if name not in DOCUMENT_SUITES:
+        return None
+    own = DOCUMENTS_DIR / name
+    if suite == name:
+        return own
+    beside = DOCUMENTS_DIR / ".beside" / name
+    beside.mkdir(parents=True, exist_ok=True)
+    for source in [*own.iterdir(), *summit_dir.glob("*")]:
+        link = beside / source.name
+        if not link.exists():
+            link.symlink_to(source.resolve())
+    return beside
 
 
 def load_suite(name: str) -> list[dict]:
@@ -117,7 +148,7 @@ def judge(item: dict, answer) -> bool:
     return answer.kind == "answer" and facts_present(answer.text, item["key_facts"])
 
 
-def _history(item: dict, bot: Assistant) -> list[dict]:
+def history_of(item: dict, bot: Assistant) -> list[dict]:
     history: list[dict] = []
     for question in item.get("history_questions", []):
         history += [{"role": "user", "content": question}, {"role": "assistant", "content": bot.chat(question, history).text}]
@@ -127,7 +158,7 @@ def _history(item: dict, bot: Assistant) -> list[dict]:
 def run_items(bot: Assistant, items: list[dict], suite: str, progress: bool = True, desc: str = "") -> list[ItemResult]:
     results = []
     for item in tqdm(items, desc=desc or suite, unit="q", disable=not progress, leave=False):
-        history = _history(item, bot)
+        history = history_of(item, bot)
         started = time.perf_counter()
         answer = bot.chat(item["question"], history)
         seconds = time.perf_counter() - started
@@ -187,8 +218,18 @@ def summarise(results: list[ItemResult], items: list[dict]) -> dict[str, float]:
     }
 
 
+def bot_for(bot: Assistant, suite: str) -> Assistant:
+    """``bot`` for a summit suite; for a document suite, an assistant over that suite's corpus with the same
+    settings and a data dir of its own (an index drops the collections of other corpora in its data dir)."""
+    corpus = suite_corpus(suite, bot.settings.corpus_dir)
+    if corpus is None:
+        return bot
+    return Assistant(bot.settings, corpus_dir=corpus, data_dir=bot.settings.data_dir / "eval-corpora" / suite)
+
+
 def evaluate(bot: Assistant, suite: str = "main", config: str = DEFAULT_CONFIG, progress: bool = True) -> Report:
     items = load_suite(suite)
+    bot = bot_for(bot, suite)
     variant = bot.configure(**CONFIGS[config]) if config in CONFIGS else bot
     bot.embeddings.clear_cache()  # each configuration pays for its own query embeddings
     results = run_items(variant, items, suite, progress, desc=f"{config}/{suite}")

@@ -6,6 +6,7 @@ import functools
 import re
 from dataclasses import dataclass, field, replace
 
+from . import nlp
 from .corpus import Corpus
 from .language import (
     CALENDAR_WORDS,
@@ -39,7 +40,7 @@ _TYPES: list[tuple[str, re.Pattern]] = [
     )),
     # "Who is Kim Tae-hyo?" asks what the article says about a person it names, not for another name.
     ("identity", re.compile(r"^\W*(?i:(?:and|but|so|then|also)\W+)?(?i:who (is|was|are|were)) (?!the\b|a\b|an\b)[A-Z][\w’'-]*(\s+[A-Z][\w’'-]*)*\s*\??$")),
-    ("money", re.compile(r"\b(how much (\w+ )?money|dollars?|usd|\$|won\b|budget|cost|costs|price|worth|funding|monetary value|value of the)\b")),
+    ("money", re.compile(r"\b(how much (\w+ )?money|dollars?|usd|\$|budget|cost|costs|price|worth|funding|monetary value|value of the)\b")),
     ("date", re.compile(r"\b(exact date|what date|which date|on what date|calendar date|date of|day and month|precise date|(what|which|in what|in which) month)\b")),
     ("names", re.compile(r"\b(names? of|what (are|were) (the )?(documents|agreements|titles)( called)?|titles?|what is the name|called)\b")),
     ("year", re.compile(r"\b(what|which) (calendar )?year\b|\bby when\b")),
@@ -338,6 +339,44 @@ def _about_subject(sentence: str, pos: int, question: Question, topic_words: fro
     return not wanted or any(matches(t, have, prefixes) for t in wanted)
 
 
+def time_spots(sentence: str) -> list[int]:
+    """Where ``sentence`` names a point in time, by the parse: a date entity holding a year, decade or century
+    ("in 874", "the 1780s", "the 10th century", "1997"), or a bare number of up to four digits governed by a
+    time preposition, which the small model often labels a cardinal ("in 874")."""
+    parsed = nlp.parse(sentence)
+    spots = [e.start for e in parsed.labelled(nlp.TIME) if re.search(r"\d|century|decade", e.text)]
+    for entity in parsed.labelled(frozenset({"CARDINAL"})):
+        if re.fullmatch(r"\d{3,4}", entity.text) and parsed.governing_preposition(entity.start) in nlp.TIME_PREPOSITIONS:
+            spots.append(entity.start)
+    return spots
+
+
+def agents(sentence: str, question: Question) -> list[str]:
+    """Who does what the question asks in ``sentence``, by the parse: the subject or by-agent of the
+    question's verb ("Who founded the town?" -> "the Norse chieftain Ketil" in "… was founded … by the Norse
+    chieftain Ketil"), whatever label the entity model gives the name."""
+    asked = {t.lemma.lower() for t in nlp.parse(question.text).tokens if t.pos == "VERB"}
+    tokens_ = nlp.parse(sentence).tokens
+    found = []
+    for i, verb in enumerate(tokens_):
+        if verb.pos != "VERB" or verb.lemma.lower() not in asked:
+            continue
+        for j, child in enumerate(tokens_):
+            if child.head != i or j == i:
+                continue
+            if child.dep == "nsubj" and child.pos in ("PROPN", "NOUN"):
+                found.append(child.text)
+            elif child.dep == "agent":
+                found += [g.text for g in tokens_ if g.head == j and g.dep == "pobj" and g.pos in ("PROPN", "NOUN")]
+    return found
+
+
+def _new_entities(sentence: str, labels: frozenset[str], question: Question) -> list[nlp.Entity]:
+    """Entities of ``labels`` in ``sentence`` that the question does not already name."""
+    asked = normalise(question.text)
+    return [e for e in nlp.parse(sentence).labelled(labels) if normalise(e.text) not in asked]
+
+
 _DURATION = re.compile(r"\bhow long (?:did|does|do|will|would|is|was)\b.*\b(last|take|run|go on)\b", re.IGNORECASE)
 _WHEN_WORDS = re.compile(rf"\b({CALENDAR_WORDS}|this year|next year|last year)\b", re.IGNORECASE)
 # "How much official development assistance …" names what is measured, like "how many peacekeepers".
@@ -407,7 +446,7 @@ def satisfies(
     nums = [q for q in quantities(sentence) if q.key not in {n.key for n in question.numbers}]
     new_names = [s for s in capitalized_spans(sentence, proper) if s.text.lower() not in asked and not any(s.text.lower() in a or a in s.text.lower() for a in asked)]
     if answer_type == "money":
-        return bool(re.search(r"[$€£₩]|\b(dollars?|usd|won|riel|euros?)\b", sentence, re.IGNORECASE))
+        return bool(re.search(r"[$€£₩]|\b(dollars?|usd|won|riel|euros?)\b", sentence, re.IGNORECASE) or _new_entities(sentence, nlp.MONEY, question))
     if answer_type == "date":
         return has_month(sentence)
     if answer_type == "names":
@@ -415,7 +454,7 @@ def satisfies(
         specific = [s for s in new_names if len(s.text.split()) >= 2 and not is_topical(s.text, topic_words)]
         return bool(specific) or "“" in sentence
     if answer_type == "year":
-        spots = [q.start for q in nums if q.unit == "year"] + [m.start() for m in RELATIVE_YEAR.finditer(sentence)]
+        spots = [q.start for q in nums if q.unit == "year"] + [m.start() for m in RELATIVE_YEAR.finditer(sentence)] + time_spots(sentence)
         return any(_about_subject(sentence, pos, question, topic_words) for pos in spots)
     if answer_type == "fold":
         return any(q.unit == "fold" for q in nums)
@@ -451,13 +490,18 @@ def satisfies(
     if answer_type == "person":
         # "Kim announced …": a lone surname counts when the article names that person in full elsewhere.
         # "Who endorsed it?" is answered by a country doing it: "Cambodia endorsed …".
-        return any(is_person_like(s.text) or s.text in person_words for s in specific) or bool(
-            acting_parties(sentence, new_names, question, topic_words, person_words)
+        return (
+            any(is_person_like(s.text) or s.text in person_words for s in specific)
+            or bool(acting_parties(sentence, new_names, question, topic_words, person_words))
+            or bool(_new_entities(sentence, nlp.PERSON, question))
+            or bool(agents(sentence, question))
         )
     new_names = specific
     if answer_type == "place":
         # A place answer is named where something happened: "in Seoul", "at the Business Forum".
-        return any(re.search(r"\b(in|at)\s+(the\s+)?$", sentence[: s.start]) for s in new_names)
+        return any(re.search(r"\b(in|at)\s+(the\s+)?$", sentence[: s.start]) for s in new_names) or any(
+            nlp.parse(sentence).governing_preposition(e.start) in nlp.LOCATIVE_PREPOSITIONS for e in _new_entities(sentence, nlp.PLACE, question)
+        )
     if answer_type == "statement":
         # The speaker must be the one asked about: named in the sentence, or its pronoun subject.
         speakers = [n.text for n in question.names if is_person_like(n.text) or len(n.text.split()) == 1]
@@ -475,7 +519,7 @@ def satisfies(
     if answer_type == "time":
         # A time that belongs to what is asked: "When will the trade agreement be signed?" is not answered by
         # "… and achieving carbon neutrality by 2050".
-        spots = [q.start for q in nums if q.unit == "year"] + [m.start() for m in _WHEN_WORDS.finditer(sentence)]
+        spots = [q.start for q in nums if q.unit == "year"] + [m.start() for m in _WHEN_WORDS.finditer(sentence)] + time_spots(sentence)
         # "When is it due to start?" after "Where is the demining effort?": its subject was named before.
         about = replace(question, own_terms=question.terms) if question.is_follow_up else question
         return any(_about_subject(sentence, pos, about, topic_words) for pos in spots)
@@ -508,6 +552,7 @@ class QuestionAnalyser:
 
     def __init__(self, corpus: Corpus) -> None:
         texts = [s.text for s in corpus.sentences]
+        nlp.parse_many(texts)  # once per corpus, in batches: answer typing reads every sentence's parse
         self.proper = proper_words(texts)
         spans_of = [[sp.text for sp in capitalized_spans(text, self.proper)] for text in texts]
         word_df: dict[str, int] = {}

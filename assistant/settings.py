@@ -59,6 +59,11 @@ class Settings(BaseSettings):
     llm_temperature: float = Field(default=0.0, ge=0.0, le=2.0)
     # Fitted by `assistant eval --calibrate` on evals/main.jsonl (sweep in evals/reports/calibration.json).
     refusal_threshold: float = Field(default=0.24, ge=0.0, le=1.0)
+    # The fitted answerability model (assistant/data/answerability.json, `assistant eval --fit`) has the last
+    # word on answering; off, the rules and the refusal threshold alone decide. A threshold here overrides
+    # the fitted one.
+    answerability: bool = True
+    answerability_threshold: float | None = Field(default=None, ge=0.0, le=1.0)
     max_answer_sentences: int = Field(default=3, ge=1, le=10)
     max_question_chars: int = Field(default=2000, ge=10)
 

