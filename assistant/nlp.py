@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import sys
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -87,10 +88,19 @@ _CONTENT = frozenset({"NOUN", "PROPN", "VERB", "ADJ", "NUM"})
 
 @functools.lru_cache(maxsize=1)
 def pipeline():  # -> spacy.Language; spaCy is imported only when a question is first read
-    import spacy
+    blocked = "torch" not in sys.modules
+    if blocked:
+        # thinc (under spaCy) imports torch when it can, ~2 s, for GPU and PyTorch layers this CPU pipeline
+        # never uses: hide it while spaCy loads, so serving stays free of torch.
+        sys.modules["torch"] = None  # type: ignore[assignment]
+    try:
+        import spacy
 
-    log.info("loading spaCy pipeline %s", MODEL)
-    return spacy.load(MODEL)
+        log.info("loading spaCy pipeline %s", MODEL)
+        return spacy.load(MODEL)
+    finally:
+        if blocked:
+            del sys.modules["torch"]
 
 
 def _to_parse(doc) -> Parse:

@@ -1,0 +1,69 @@
+"""Reading a document nobody tuned for: answer types come from spaCy's entities and parse, not from rules
+fitted to the summit article. Each case is a kind that failed before (issue 14), on a document written here."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from assistant import Assistant, nlp
+from assistant.question import answer_type
+
+TOWN = """\
+Holmvik is a small fishing town on the west coast.
+The town was founded in 874 by the Norse chieftain Ketil, who had sailed from the south.
+A stone church was built there in the 10th century.
+Much of the old town burned in a great fire in the 1780s.
+In 1412 the army of Earl Sigurd won the battle of Holmvik against raiders from the north.
+Today the ferry carries about 900 passengers a day to the island of Vær.
+"""
+
+
+@pytest.fixture(scope="module")
+def town_bot(tmp_path_factory) -> Assistant:
+    corpus = tmp_path_factory.mktemp("town-corpus")
+    (corpus / "holmvik.txt").write_text(TOWN, encoding="utf-8")
+    return Assistant(corpus_dir=corpus, data_dir=tmp_path_factory.mktemp("town-data"))
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("When was the town founded?", "874"),  # a year outside 1900–2099
+        ("When was the church built?", "10th century"),  # a century
+        ("When did the great fire happen?", "1780s"),  # a decade
+        ("Who founded the town?", "Ketil"),  # a person with neither title nor two capitalised words
+        ("Who won the battle?", "Sigurd"),  # "won" is a verb here, not a currency
+        ("How many passengers does the ferry carry a day?", "900"),  # not "one" from "a day"
+    ],
+)
+def test_answers_kinds_the_summit_rules_missed(town_bot: Assistant, question: str, expected: str) -> None:
+    answer = town_bot.ask(question)
+    assert answer.kind == "answer", answer.text
+    assert expected in answer.text
+
+
+def test_won_is_not_a_money_question() -> None:
+    assert answer_type("Who won the battle?") == "person"
+    assert answer_type("How much money did they raise?") == "money"
+
+
+def test_a_year_governed_by_a_time_preposition_is_a_time_even_when_labelled_a_cardinal() -> None:
+    parsed = nlp.parse("The town was founded in 874 by Ketil.")
+    assert parsed.governing_preposition(parsed.text.index("874")) == "in"
+
+
+def test_answer_carries_what_the_answerability_model_saw(town_bot: Assistant) -> None:
+    answer = town_bot.ask("When was the town founded?")
+    assert set(answer.features) >= {"support", "lemma_cover", "focus_cover"}
+    assert answer.answerability is not None and 0.0 <= answer.answerability <= 1.0
+
+
+def test_spacy_is_loaded_without_torch(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    code = "import sys; from assistant import nlp; nlp.parse('Ketil founded it in 874.'); print('torch' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=tmp_path)
+    assert out.stdout.strip().splitlines()[-1] == "False"
