@@ -10,7 +10,7 @@ BASE_STAMP := $(VENV)/.base-installed
 DEV_STAMP  := $(VENV)/.dev-installed
 LLM_STAMP  := $(VENV)/.llm-installed
 
-.PHONY: install install-dev install-llm chat index test eval compare calibrate bench clean
+.PHONY: install install-dev install-llm chat index test lint eval compare calibrate bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -43,6 +43,12 @@ index: install
 
 test: install-llm
 	$(BIN)/python -m pytest
+
+# Lint, format check and type check (configured in pyproject.toml); `ruff format assistant tests evals` fixes the format.
+lint: install-dev
+	$(BIN)/ruff check assistant tests evals
+	$(BIN)/ruff format --check assistant tests evals
+	$(BIN)/mypy assistant
 
 eval: install
 	$(BIN)/assistant eval

@@ -1,25 +1,46 @@
 """One LCEL chain: analyse → retrieve → rerank → generate → cite, timing every stage."""
 
-from __future__ import annotations
-
+# No ``from __future__ import annotations``: RunnableLambda reads the stages' annotations (ChainState) at
+# run time for its input/output schemas, and a string there would not resolve.
 import time
 from collections.abc import Callable
+from typing import Any, NotRequired
 
+from langchain_core.documents import Document
 from langchain_core.retrievers import BaseRetriever
 from langchain_core.runnables import Runnable, RunnableLambda
+from typing_extensions import TypedDict  # pydantic (LangChain's schemas) needs this one before Python 3.12
 
 from .answer import Answer, Citation
-from .generation import AnswerGenerator
+from .corpus import Sentence
+from .generation import AnswerGenerator, Draft
 from .index import Index
-from .question import QuestionAnalyser
+from .question import Question, QuestionAnalyser
 from .retrieval import SentenceWindowRetriever
-
 
 PART_PASSAGES = 2  # passages added for each part of a multi-part question
 
 
-def _stage(name: str, step: Callable[[dict], dict]) -> Runnable:
-    def run(state: dict) -> dict:
+class Stages(TypedDict, total=False):
+    """What the stages add to the chain's state, each under its own key."""
+
+    question: Question  # analyse: the message, resolved against the history
+    parts: list[Question]  # retrieve: the parts of a multi-part question (none for a single question)
+    chunks: list[Document]  # retrieve: the chunks found for the question and its parts
+    context: list[Document]  # rerank: the ranked passages the generator answers from
+    draft: Draft  # generate
+    timings: dict[str, float]  # seconds per stage
+
+
+class ChainState(Stages):
+    """The chain's input plus what the stages have added so far."""
+
+    message: str
+    history: NotRequired[list[dict[str, Any]] | None]  # earlier chat turns ({"role", "content"}), oldest first
+
+
+def _stage(name: str, step: Callable[[ChainState], Stages]) -> Runnable[ChainState, ChainState]:
+    def run(state: ChainState) -> ChainState:
         started = time.perf_counter()
         state = {**state, **step(state)}
         state["timings"] = {**state.get("timings", {}), name: time.perf_counter() - started}
@@ -28,9 +49,9 @@ def _stage(name: str, step: Callable[[dict], dict]) -> Runnable:
     return RunnableLambda(run, name=name)
 
 
-def citations(index: Index, cited) -> list[Citation]:
+def citations(index: Index, cited: list[tuple[Sentence, float]]) -> list[Citation]:
     """Full citations (paragraph, chunk, offsets, title) for a draft's (sentence, score) pairs."""
-    out = []
+    out: list[Citation] = []
     for marker, (sentence, score) in enumerate(cited, 1):
         chunk = index.chunk_of(sentence)
         out.append(
@@ -50,25 +71,25 @@ def citations(index: Index, cited) -> list[Citation]:
     return out
 
 
-def build_retrieval(analyser: QuestionAnalyser, retriever: BaseRetriever, reranker: SentenceWindowRetriever | None, k: int) -> Runnable:
+def build_retrieval(analyser: QuestionAnalyser, retriever: BaseRetriever, reranker: SentenceWindowRetriever | None, k: int) -> Runnable[ChainState, ChainState]:
     """Input ``{"message": str, "history": list[dict]}``; output the state with ``question`` and the ranked
     ``context`` passages the generator answers from."""
 
-    def analyse_step(state: dict) -> dict:
+    def analyse_step(state: ChainState) -> Stages:
         return {"question": analyser.analyse(state["message"], state.get("history"))}
 
-    def retrieve_step(state: dict) -> dict:
+    def retrieve_step(state: ChainState) -> Stages:
         # Each part of "How many families …, and where does Korea rank …?" finds its own evidence: the
         # whole question's nearest chunks may hold neither part's answer.
         question = state["question"]
         part_questions = analyser.parts(question, state.get("history"))
-        chunks = {}
+        chunks: dict[str | None, Document] = {}
         for asked in (question, *part_questions):
             for chunk in retriever.invoke(asked.query):
                 chunks.setdefault(chunk.id, chunk)
         return {"chunks": list(chunks.values()), "parts": part_questions}
 
-    def rerank_step(state: dict) -> dict:
+    def rerank_step(state: ChainState) -> Stages:
         chunks = state["chunks"]
         if not reranker:
             return {"context": chunks[:k]}
@@ -83,14 +104,14 @@ def build_retrieval(analyser: QuestionAnalyser, retriever: BaseRetriever, rerank
     return _stage("analyse", analyse_step) | _stage("retrieve", retrieve_step) | _stage("rerank", rerank_step)
 
 
-def build_chain(index: Index, retrieval: Runnable, generator: AnswerGenerator) -> Runnable:
+def build_chain(index: Index, retrieval: Runnable[ChainState, ChainState], generator: AnswerGenerator) -> Runnable[ChainState, Answer]:
     """``retrieval`` (from ``build_retrieval``) then generation. Input ``{"message": str, "history":
     list[dict]}``; output ``Answer``."""
 
-    def generate_step(state: dict) -> dict:
+    def generate_step(state: ChainState) -> Stages:
         return {"draft": generator.invoke({"question": state["question"], "context": state["context"], "history": state.get("history")})}
 
-    def answer_step(state: dict) -> Answer:
+    def answer_step(state: ChainState) -> Answer:
         question, draft = state["question"], state["draft"]
         return Answer(
             question=question.text,

@@ -16,8 +16,9 @@ server settle on whichever finishes first.
 
 from __future__ import annotations
 
-import functools
+import contextlib
 import errno
+import functools
 import hashlib
 import logging
 import os
@@ -27,10 +28,11 @@ import time
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import bm25s
-import numpy as np
 import httpx
+import numpy as np
 from filelock import FileLock, Timeout
 from langchain_chroma import Chroma
 from tqdm import tqdm
@@ -40,6 +42,11 @@ from .corpus import Corpus, Sentence
 from .embeddings import MiniLMEmbeddings, all_cores
 from .language import tokens
 from .settings import Settings
+
+if TYPE_CHECKING:  # chromadb itself is imported only when a client is made
+    from chromadb.api import ClientAPI
+    from chromadb.api.models.Collection import Collection
+    from chromadb.api.types import Metadata
 
 log = logging.getLogger(__name__)
 logging.getLogger("bm25s").setLevel(logging.WARNING)  # it logs every index build at DEBUG
@@ -61,7 +68,7 @@ def sentence_id(sentence: Sentence) -> str:
     return f"{sentence.doc_id}#s{sentence.index}:{digest}"
 
 
-def _client(settings: Settings):
+def _client(settings: Settings) -> ClientAPI:
     import chromadb
     from chromadb.config import Settings as ChromaSettings
 
@@ -178,7 +185,9 @@ class Index:
         missing = [i for i in dict.fromkeys(ids) if i not in self._vectors]
         if missing:
             got = self.store._collection.get(ids=missing, include=["embeddings"])
-            for sid, vector in zip(got["ids"], got["embeddings"]):
+            vectors = got["embeddings"]
+            assert vectors is not None  # asked for in ``include``
+            for sid, vector in zip(got["ids"], vectors, strict=True):
                 self._vectors[sid] = np.asarray(vector, dtype=np.float32)
         unknown = [i for i in ids if i not in self._vectors]
         if unknown:
@@ -213,7 +222,7 @@ def _save_bm25(engine: bm25s.BM25, path: Path, prefix: str) -> None:
 def chunk_corpus(corpus: Corpus, embeddings: MiniLMEmbeddings, settings: Settings) -> list[Chunk]:
     """Every document's chunks, with the sentences' word pieces counted in one batch."""
     texts = list(dict.fromkeys(s.text for s in corpus.sentences))
-    sizes = dict(zip(texts, embeddings.count_tokens_many(texts)))
+    sizes = dict(zip(texts, embeddings.count_tokens_many(texts), strict=True))
     return [c for d in corpus.documents for c in chunk_document(d, sizes.__getitem__, settings.chunk_tokens, settings.chunk_overlap)]
 
 
@@ -222,8 +231,13 @@ def fingerprint(corpus: Corpus, embeddings: MiniLMEmbeddings, settings: Settings
     return hashlib.sha256("\0".join(parts).encode()).hexdigest()[:16]
 
 
-def _records(corpus: Corpus, chunks: list[Chunk]) -> tuple[list[str], list[str], list[dict]]:
-    ids, texts, metas = [], [], []
+Records = tuple[list[str], list[str], list["Metadata"]]  # ids, texts, metadatas of the store's records
+
+
+def _records(corpus: Corpus, chunks: list[Chunk]) -> Records:
+    ids: list[str] = []
+    texts: list[str] = []
+    metas: list[Metadata] = []
     for chunk in chunks:
         ids.append(chunk.chunk_id)
         texts.append(chunk.text)
@@ -236,7 +250,7 @@ def _records(corpus: Corpus, chunks: list[Chunk]) -> tuple[list[str], list[str],
     return ids, texts, metas
 
 
-def _store(client, name: str, embeddings: MiniLMEmbeddings) -> Chroma:
+def _store(client: ClientAPI, name: str, embeddings: MiniLMEmbeddings) -> Chroma:
     return Chroma(
         client=client,
         collection_name=name,
@@ -245,13 +259,13 @@ def _store(client, name: str, embeddings: MiniLMEmbeddings) -> Chroma:
     )
 
 
-def _name_of(collection) -> str:
+def _name_of(collection: str | Collection) -> str:
     return collection if isinstance(collection, str) else collection.name
 
 
-def _donors(client, prefix: str, model_id: str) -> list:
+def _donors(client: ClientAPI, prefix: str, model_id: str) -> list[Collection]:
     """Complete collections of this prefix built with this embedding model: their vectors are reusable."""
-    donors = []
+    donors: list[Collection] = []
     for listed in client.list_collections():
         name = _name_of(listed)
         if not name.startswith(f"{prefix}-") or "-tmp-" in name:
@@ -266,7 +280,7 @@ def _donors(client, prefix: str, model_id: str) -> list:
     return donors
 
 
-def _copy_reusable(donors: list, collection, records, dim: int, bar, stats: BuildStats) -> list[int]:
+def _copy_reusable(donors: list[Collection], collection: Collection, records: Records, dim: int, bar: tqdm[Any], stats: BuildStats) -> list[int]:
     """Copy into ``collection`` the vectors of records that ``donors`` hold under the same id *and* text
     (ids embed a 12-hex text hash), a batch at a time so memory stays flat; return the positions of the
     records still to embed."""
@@ -290,7 +304,8 @@ def _copy_reusable(donors: list, collection, records, dim: int, bar, stats: Buil
             vectors = got.get("embeddings")
             if vectors is None:
                 continue
-            for rid, vector, text in zip(got["ids"], vectors, got.get("documents") or []):
+            # strict=False: a donor that returns no documents has nothing to compare, so nothing is copied.
+            for rid, vector, text in zip(got["ids"], vectors, got.get("documents") or [], strict=False):
                 i = missing.get(rid)
                 if i is not None and text == texts[i] and vector is not None and len(vector) == dim:
                     found[i] = np.asarray(vector, dtype=np.float32)
@@ -307,7 +322,7 @@ def _copy_reusable(donors: list, collection, records, dim: int, bar, stats: Buil
 
 
 def _build(
-    client,
+    client: ClientAPI,
     name: str,
     corpus: Corpus,
     chunks: list[Chunk],
@@ -351,10 +366,8 @@ def _build(
             # Another process (sharing a Chroma server) finished the same build first: use theirs.
             client.delete_collection(temp)
             return
-        try:
+        with contextlib.suppress(Exception):
             client.delete_collection(name)  # a stale or incomplete copy under the final name
-        except Exception:
-            pass
         collection.modify(name=name)  # the switch: readers only ever open complete collections
     except BaseException:
         try:
@@ -363,7 +376,7 @@ def _build(
             raise
 
 
-def _is_complete(client, name: str, expected: int) -> bool:
+def _is_complete(client: ClientAPI, name: str, expected: int) -> bool:
     try:
         collection = client.get_collection(name)
     except Exception:
@@ -375,7 +388,7 @@ def _is_complete(client, name: str, expected: int) -> bool:
 STALE_TMP_SECONDS = 6 * 3600  # server mode: a temporary collection this old belongs to a dead build
 
 
-def _drop_others(client, prefix: str, keep: str, sole_builder: bool) -> None:
+def _drop_others(client: ClientAPI, prefix: str, keep: str, sole_builder: bool) -> None:
     """Drop the prefix's outdated collections, and temporary ones left by crashed builds: all of them
     when this process is the only possible builder (embedded store, lock held), else only stale ones."""
     for collection in client.list_collections():

@@ -13,6 +13,7 @@ reads the library together with the corpus folder.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import logging
@@ -23,7 +24,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .corpus import MAX_FILE_BYTES, load_corpus
+from .corpus import MAX_FILE_BYTES, Corpus, load_corpus
 from .settings import Settings
 
 log = logging.getLogger(__name__)
@@ -69,7 +70,7 @@ def library_dirs(settings: Settings) -> list[Path]:
     return [library_dir(settings)]
 
 
-def load_all(settings: Settings):
+def load_all(settings: Settings) -> Corpus:
     """The corpus folder plus the ingest library, as the index should see them."""
     return load_corpus(settings.corpus_dir, extra_dirs=library_dirs(settings))
 
@@ -230,7 +231,7 @@ def _body_key(text: str) -> str:
     return hashlib.sha256(" ".join(" ".join(lines).split()).encode()).hexdigest()
 
 
-def _expand(paths: Iterable[Path], result: IngestResult) -> list[Path]:
+def _expand(paths: Iterable[Path | str], result: IngestResult) -> list[Path]:
     files: list[Path] = []
     for path in map(Path, paths):
         if path.is_dir():
@@ -262,10 +263,8 @@ def ingest(paths: Iterable[Path | str], settings: Settings, progress: bool = Fal
     if library.is_dir():
         for md in library.glob("*.md"):
             existing[md.stem] = f"library/{md.stem}"
-            try:
+            with contextlib.suppress(OSError, UnicodeDecodeError):
                 existing[_body_key(md.read_text(encoding="utf-8"))] = f"library/{md.stem}"
-            except (OSError, UnicodeDecodeError):
-                pass
     try:
         for doc in load_corpus(settings.corpus_dir).documents:
             existing.setdefault(_body_key(doc.text), f"corpus document {doc.doc_id}")

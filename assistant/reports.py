@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import time
 from pathlib import Path
+from typing import Any
 
 from .evaluation import Report
 
@@ -42,7 +43,7 @@ def chart(reports: list[Report], path: Path) -> Path:
 
     suites = list(dict.fromkeys(r.suite for r in reports))
     fig, axes = plt.subplots(len(suites), 1, figsize=(11, 3.6 * len(suites)), squeeze=False)
-    for ax, suite in zip(axes[:, 0], suites):
+    for ax, suite in zip(axes[:, 0], suites, strict=True):
         rows = [r for r in reports if r.suite == suite]
         width = 0.8 / len(rows)
         x = np.arange(len(CHART_METRICS))
@@ -60,7 +61,7 @@ def chart(reports: list[Report], path: Path) -> Path:
     return path
 
 
-def write(reports: list[Report], directory: Path, name: str, with_chart: bool = False, extra: dict | None = None) -> dict[str, Path]:
+def write(reports: list[Report], directory: Path, name: str, with_chart: bool = False, extra: dict[str, Any] | None = None) -> dict[str, Path]:
     """Write ``name``.json/.md (and .png) under ``directory``; returns the paths written."""
     directory.mkdir(parents=True, exist_ok=True)
     stamp = time.strftime("%Y-%m-%d %H:%M:%S")

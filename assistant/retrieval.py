@@ -13,6 +13,7 @@ from .index import Index
 from .language import tokens
 from .question import Question
 from .scoring import SentenceScorer
+from .settings import Settings
 
 
 def chunk_document(chunk: Chunk, score: float, rank: int) -> Document:
@@ -29,16 +30,20 @@ class DenseRetriever(BaseRetriever):
 
     def _get_relevant_documents(self, query: str, *, run_manager: CallbackManagerForRetrieverRun) -> list[Document]:
         by_id = self.index.chunk_by_id
-        vector = self.index.store.embeddings.embed_query(query)
+        embeddings = self.index.store.embeddings
+        assert embeddings is not None  # the index opens its store with the MiniLM embeddings
+        vector = embeddings.embed_query(query)
         # Chroma's metadata filter ({"kind": "chunk"}) costs time linear in the matching records on every
         # query (measured: 3 ms unfiltered vs 79 ms filtered at 31k records), so fetch the nearest records
         # unfiltered and keep the chunks, widening until k chunks are found or the collection is exhausted.
         # Ids and distances are all it needs: chunk ids name the chunks, and texts come from the index.
         n = self.overfetch * self.k
         while True:
-            found = self.index.store._collection.query(query_embeddings=[vector], n_results=n, include=["distances"])
+            # chromadb types query_embeddings as list[Sequence[float] | Sequence[int]]: list invariance rejects list[list[float]].
+            found = self.index.store._collection.query(query_embeddings=[vector], n_results=n, include=["distances"])  # type: ignore[arg-type]
+            assert found["distances"] is not None  # asked for in ``include``
             ids, distances = found["ids"][0], found["distances"][0]
-            hits = [(by_id[i], d) for i, d in zip(ids, distances) if i in by_id]
+            hits = [(by_id[i], d) for i, d in zip(ids, distances, strict=True) if i in by_id]
             if len(hits) >= self.k or len(ids) < n:
                 break
             n *= 4
@@ -63,7 +68,7 @@ class BM25Retriever(BaseRetriever):
         ids, scores = engine.retrieve([query_tokens], k=k, show_progress=False, n_threads=0)
         return [
             chunk_document(self.index.chunks[int(i)], float(s), r)
-            for r, (i, s) in enumerate(zip(ids[0], scores[0]), 1)
+            for r, (i, s) in enumerate(zip(ids[0], scores[0], strict=True), 1)
             if s > 0
         ]
 
@@ -80,9 +85,11 @@ class HybridRetriever(BaseRetriever):
         docs: dict[str, Document] = {}
         for retriever in self.retrievers:
             for doc in retriever.invoke(query, config={"callbacks": run_manager.get_child()}):
+                if doc.id is None:
+                    raise ValueError(f"{type(retriever).__name__} returned a document without an id: fusion needs ids")
                 fused[doc.id] = fused.get(doc.id, 0.0) + 1.0 / (self.c + doc.metadata["rank"])
                 docs.setdefault(doc.id, doc)
-        ranked = sorted(fused, key=fused.get, reverse=True)[: self.k]
+        ranked = sorted(fused, key=fused.__getitem__, reverse=True)[: self.k]
         return [Document(page_content=docs[i].page_content, id=i, metadata={**docs[i].metadata, "score": fused[i], "rank": r}) for r, i in enumerate(ranked, 1)]
 
 
@@ -103,7 +110,8 @@ class SentenceWindowRetriever(BaseRetriever):
             for d in chunks
             for s in corpus.document(d.metadata["doc_id"]).sentences[d.metadata["sentence_start"] : d.metadata["sentence_end"]]
         ]
-        passages, covered = [], set()
+        passages: list[Document] = []
+        covered: set[tuple[str, int]] = set()
         for scored in self.scorer.score(question, sentences):
             s = scored.sentence
             if (s.doc_id, s.index) in covered:
@@ -138,7 +146,7 @@ class SentenceWindowRetriever(BaseRetriever):
         return self.rank(question, chunks)
 
 
-def build_retriever(index: Index, settings, mode: str | None = None) -> BaseRetriever:
+def build_retriever(index: Index, settings: Settings, mode: str | None = None) -> BaseRetriever:
     """The chunk retriever named by ``mode`` (default: ``settings.retriever``)."""
     mode = mode or settings.retriever
     dense = DenseRetriever(index=index, k=settings.candidates)

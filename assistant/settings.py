@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -81,7 +81,7 @@ class Settings(BaseSettings):
             raise ValueError("ASSISTANT_AUTH must look like user:password")
         return value
 
-    def with_overrides(self, **overrides) -> "Settings":
+    def with_overrides(self, **overrides: Any) -> Settings:
         """A validated copy with ``overrides`` applied (``model_copy`` would skip validation)."""
         return type(self)(**{**self.model_dump(), **overrides}) if overrides else self
 

@@ -1,6 +1,6 @@
 """Answer backends behind one contract (see ``base.AnswerGenerator``)."""
 
-from .base import AnswerGenerator, Draft
+from .base import AnswerGenerator, Draft, GeneratorInput
 from .extractive import ExtractiveGenerator
 
-__all__ = ["AnswerGenerator", "Draft", "ExtractiveGenerator"]
+__all__ = ["AnswerGenerator", "Draft", "ExtractiveGenerator", "GeneratorInput"]

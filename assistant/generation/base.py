@@ -9,15 +9,15 @@ from abc import abstractmethod
 from collections.abc import Callable, Iterator
 from contextvars import ContextVar
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NotRequired
 
 from langchain_core.documents import Document
 from langchain_core.runnables import Runnable, RunnableConfig
+from typing_extensions import TypedDict  # pydantic (LangChain's schemas) needs this one before Python 3.12
 
 from ..answer import AnswerKind
 from ..corpus import Sentence
 from ..question import Question
-
 
 # Where a backend that writes progressively (an LLM) hands each piece of its answer as soon as the piece is
 # final, while ``generate`` is still running; ``Assistant.stream`` listens. Nothing set: nobody listens.
@@ -38,15 +38,21 @@ class Draft:
     answerability: float | None = None
 
 
-class AnswerGenerator(Runnable[dict, Draft]):
+class GeneratorInput(TypedDict):
+    question: Question
+    context: list[Document]  # ranked passages to answer from
+    history: NotRequired[list[dict[str, Any]] | None]  # earlier chat turns ({"role", "content"}), oldest first
+
+
+class AnswerGenerator(Runnable[GeneratorInput, Draft]):
     """Input: ``{"question": Question, "context": list[Document], "history": list[dict]}``."""
 
     name = "generator"
 
     @abstractmethod
-    def generate(self, question: Question, context: list[Document], history: list[dict]) -> Draft: ...
+    def generate(self, question: Question, context: list[Document], history: list[dict[str, Any]]) -> Draft: ...
 
-    def invoke(self, input: dict, config: RunnableConfig | None = None, **kwargs: Any) -> Draft:
+    def invoke(self, input: GeneratorInput, config: RunnableConfig | None = None, **kwargs: Any) -> Draft:
         return self.generate(input["question"], input["context"], input.get("history") or [])
 
     def stream_text(self, text: str) -> Iterator[str]:

@@ -142,6 +142,7 @@ def settled(text: str) -> str:
     cut = 0
     for m in _SENTENCE_END.finditer(text):
         markers = _LEADING_MARKERS.match(text, m.end())
+        assert markers is not None  # the pattern also matches the empty string
         if re.search(r"[A-Za-z]", _MARKER.sub("", text[markers.end() :])):
             cut = markers.end()
     return text[:cut]
@@ -276,7 +277,7 @@ class GroundingGuard:
         compared = [self._without_negated_premise(c.text, question_text) or c.text for c in claims]
         claim_vectors = encode(compared)
         short = [i for i, text in enumerate(compared) if len(text.split()) <= SHORT_CLAIM_WORDS and question_text]
-        in_context = dict(zip(short, encode([f"{question_text} {compared[i]}" for i in short])))
+        in_context = dict(zip(short, encode([f"{question_text} {compared[i]}" for i in short]), strict=True))
         all_sentences = list({(s.doc_id, s.index): s for p in passages for s in p}.values())
         windows = {(s.doc_id, s.index): encode(self._windows(s)) for s in all_sentences}
         out = []
@@ -292,7 +293,8 @@ class GroundingGuard:
                 out.append(Assessment(claim, True, 0.0, tuple(missing), 1.0, ()))
                 continue
 
-            def measure(cited: list[Sentence], recited: bool = False) -> Assessment:
+            # This iteration's ``i`` and ``claim`` are bound explicitly (``measure`` is only called below).
+            def measure(cited: list[Sentence], recited: bool = False, *, i: int = i, claim: Claim = claim) -> Assessment:
                 cited = list({(s.doc_id, s.index): s for s in cited}.values())
                 probes = [claim_vectors[i]] + ([in_context[i]] if i in in_context else [])
                 sims = np.array([max(float((windows[(s.doc_id, s.index)] @ p).max()) for p in probes) for s in cited])

@@ -41,13 +41,24 @@ from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage, Huma
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
 from pydantic import PrivateAttr, model_validator
 
+from ..answer import AnswerKind
+from ..corpus import Sentence
 from ..language import quantities, tokens
 from ..question import Question
 from ..scoring import SentenceScorer
 from ..settings import Settings
 from .base import LIVE_TEXT, AnswerGenerator, Draft
-from ..corpus import Sentence
-from .guard import DEFAULT_THRESHOLD, Dropped, GroundingGuard, Kept, Verdict, _plain, clean_answer, settled, strip_markers
+from .guard import (
+    DEFAULT_THRESHOLD,
+    Dropped,
+    GroundingGuard,
+    Kept,
+    Verdict,
+    _plain,
+    clean_answer,
+    settled,
+    strip_markers,
+)
 
 log = logging.getLogger(__name__)
 
@@ -95,7 +106,7 @@ def smollm2_path() -> Path:
 
 
 # -- llama-cpp-python as a LangChain chat model ---------------------------------------------------
-_LLAMAS: dict[tuple, Any] = {}
+_LLAMAS: dict[tuple[str, int, int, str], tuple[Any, threading.Lock]] = {}
 _LLAMAS_LOCK = threading.Lock()
 
 
@@ -233,7 +244,7 @@ def make_chat_model(settings: Settings) -> BaseChatModel:
         )
     if kind == "ollama":
         ChatOllama = _require("langchain_ollama", "the ollama: backend").ChatOllama
-        return ChatOllama(
+        ollama: BaseChatModel = ChatOllama(
             model=arg,
             base_url=settings.ollama_base_url,
             temperature=settings.llm_temperature,
@@ -241,8 +252,9 @@ def make_chat_model(settings: Settings) -> BaseChatModel:
             seed=0,
             client_kwargs={"timeout": settings.llm_timeout},
         )
+        return ollama
     ChatOpenAI = _require("langchain_openai", "the openai: backend").ChatOpenAI
-    return ChatOpenAI(
+    openai: BaseChatModel = ChatOpenAI(
         model=arg,
         base_url=settings.llm_base_url,
         api_key=settings.llm_api_key or "not-needed",
@@ -255,10 +267,11 @@ def make_chat_model(settings: Settings) -> BaseChatModel:
         extra_body={"max_tokens": settings.llm_max_tokens} if settings.llm_base_url else None,
         seed=0,
     )
+    return openai
 
 
 # -- the prompt -----------------------------------------------------------------------------------
-def _history_text(history: list[dict]) -> str:
+def _history_text(history: list[dict[str, Any]]) -> str:
     turns = [m for m in history or [] if m.get("role") in ("user", "assistant") and isinstance(m.get("content"), str)]
     lines = []
     for m in turns[-2 * HISTORY_TURNS :]:
@@ -269,7 +282,7 @@ def _history_text(history: list[dict]) -> str:
     return "\n".join(lines)
 
 
-def build_messages(question: Question, context: list[Document], history: list[dict]) -> list[BaseMessage]:
+def build_messages(question: Question, context: list[Document], history: list[dict[str, Any]]) -> list[BaseMessage]:
     """System rules, then one user message: the numbered passages, a short history, the question."""
     passages = []
     for n, doc in enumerate(context, 1):
@@ -350,7 +363,7 @@ class _Gate:
         for kept in self.verdict.kept[self.considered :]:
             self.considered += 1
             draft, why = self.candidate([*self.accepted, kept])
-            if self.shown and (why is not None or not draft.text.startswith(self.shown)):
+            if self.shown and (why is not None or draft is None or not draft.text.startswith(self.shown)):
                 self.skipped.append(Dropped(kept.claim, "would change the answer already shown"))
                 continue
             self.accepted.append(kept)
@@ -394,7 +407,7 @@ class LLMGenerator(AnswerGenerator):
         self.name = f"llm:{backend}"
         self.guard = GroundingGuard(scorer, guard_threshold)
         self.stats: Counter[str] = Counter()
-        self.journal: deque[dict] = deque(maxlen=5000)
+        self.journal: deque[dict[str, Any]] = deque(maxlen=5000)
         self._stats_lock = threading.Lock()
 
     def _count(self, *keys: str, n: int = 1) -> None:
@@ -412,7 +425,7 @@ class LLMGenerator(AnswerGenerator):
         units = {q.unit for q in quantities(strip_markers(answer))}
         return [q.surface for q in question.numbers if not self.scorer.analyser.known_number(q) and q.unit in units]
 
-    def generate(self, question: Question, context: list[Document], history: list[dict]) -> Draft:
+    def generate(self, question: Question, context: list[Document], history: list[dict[str, Any]]) -> Draft:
         """Stream the model's answer through a ``_Gate``: each sentence is guarded as soon as it is complete
         and, when it agrees with the extractive reading, released to ``LIVE_TEXT`` (if set) at once."""
         self._count("calls")
@@ -432,7 +445,7 @@ class LLMGenerator(AnswerGenerator):
                 released = gate.feed(settled(raw))
                 if released and live:
                     live(released)
-        except Exception as exc:  # noqa: BLE001 - any backend failure means: answer without it
+        except Exception as exc:  # any backend failure means: answer without it
             error = exc
             log.warning("%s backend failed after %.1f s: %s: %s", self.backend, time.perf_counter() - started, type(exc).__name__, exc)
         seconds = time.perf_counter() - started
@@ -494,7 +507,7 @@ class LLMGenerator(AnswerGenerator):
             return None, "no supported sentence"
         text, sentences = self._compose(verdict)
         cited, support = self._cite(question, sentences)
-        kind = "answer"
+        kind: AnswerKind = "answer"
         wrong = self._wrong_numbers(question, text)
         if verdict.corrects_premise or wrong:
             kind = "correction"
@@ -538,7 +551,7 @@ class LLMGenerator(AnswerGenerator):
                 return f"says {share:.0%} of what the best evidence adds to the question"
         return None
 
-    def _compose(self, verdict: Verdict) -> tuple[str, list]:
+    def _compose(self, verdict: Verdict) -> tuple[str, list[Sentence]]:
         """Kept sentences with markers renumbered to their evidence, in order of first citation."""
         order: dict[tuple[str, int], int] = {}
         sentences = {}
@@ -558,7 +571,7 @@ class LLMGenerator(AnswerGenerator):
         cited_sentences = [sentences[k] for k in order]
         return " ".join(pieces), cited_sentences
 
-    def _cite(self, question: Question, sentences: list) -> tuple[list, float]:
+    def _cite(self, question: Question, sentences: list[Sentence]) -> tuple[list[tuple[Sentence, float]], float]:
         """``Draft.cited`` pairs in marker order, scored like the extractive backend scores evidence."""
         if not sentences:
             return [], 0.0
