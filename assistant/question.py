@@ -8,6 +8,7 @@ from dataclasses import dataclass, field, replace
 
 from . import nlp
 from .corpus import Corpus
+from .lexicon import CorpusLexicon, Lexicon
 from .language import (
     CALENDAR_WORDS,
     STOPWORDS,
@@ -344,7 +345,8 @@ def time_spots(sentence: str) -> list[int]:
     ("in 874", "the 1780s", "the 10th century", "1997"), or a bare number of up to four digits governed by a
     time preposition, which the small model often labels a cardinal ("in 874")."""
     parsed = nlp.parse(sentence)
-    spots = [e.start for e in parsed.labelled(nlp.TIME) if re.search(r"\d|century|decade", e.text)]
+    # A date with digits: "a decade" or "the past few decades" is a span of time, not a point in it.
+    spots = [e.start for e in parsed.labelled(nlp.TIME) if re.search(r"\d", e.text)]
     for entity in parsed.labelled(frozenset({"CARDINAL"})):
         if re.fullmatch(r"\d{3,4}", entity.text) and parsed.governing_preposition(entity.start) in nlp.TIME_PREPOSITIONS:
             spots.append(entity.start)
@@ -364,11 +366,19 @@ def agents(sentence: str, question: Question) -> list[str]:
         for j, child in enumerate(tokens_):
             if child.head != i or j == i:
                 continue
-            if child.dep == "nsubj" and child.pos in ("PROPN", "NOUN"):
-                found.append(child.text)
+            if child.dep == "nsubj":
+                found += [child.text] if _names_someone(tokens_, j) else []
             elif child.dep == "agent":
-                found += [g.text for g in tokens_ if g.head == j and g.dep == "pobj" and g.pos in ("PROPN", "NOUN")]
+                found += [g.text for k, g in enumerate(tokens_) if g.head == j and g.dep == "pobj" and _names_someone(tokens_, k)]
     return found
+
+
+def _names_someone(tokens_: tuple[nlp.Token, ...], at: int) -> bool:
+    """Whether the noun at ``at`` is or carries a name ("Ketil", "the chieftain Ketil"), not a common noun
+    alone ("250 participants")."""
+    return tokens_[at].pos == "PROPN" or any(
+        t.head == at and t.pos == "PROPN" and t.dep in ("compound", "appos", "flat") for k, t in enumerate(tokens_) if k != at
+    )
 
 
 def _new_entities(sentence: str, labels: frozenset[str], question: Question) -> list[nlp.Entity]:
@@ -438,6 +448,7 @@ def satisfies(
     topic_words: frozenset[str] = frozenset(),
     proper: frozenset[str] = frozenset(),
     person_words: frozenset[str] = frozenset(),
+    currencies: frozenset[str] = frozenset(),
 ) -> bool:
     """Whether ``sentence`` holds the kind of value the question asks for (a number for "how many" …)."""
     if answer_type in ("other", "reason", "overview", "identity"):
@@ -446,7 +457,11 @@ def satisfies(
     nums = [q for q in quantities(sentence) if q.key not in {n.key for n in question.numbers}]
     new_names = [s for s in capitalized_spans(sentence, proper) if s.text.lower() not in asked and not any(s.text.lower() in a or a in s.text.lower() for a in asked)]
     if answer_type == "money":
-        return bool(re.search(r"[$€£₩]|\b(dollars?|usd|won|riel|euros?)\b", sentence, re.IGNORECASE) or _new_entities(sentence, nlp.MONEY, question))
+        named = "|".join(re.escape(c) for c in sorted(currencies))
+        return bool(
+            re.search(rf"[$€£¥₩]|\b(dollars?|usd|euros?|pounds? sterling|{named or 'dollars'})\b", sentence, re.IGNORECASE)
+            or _new_entities(sentence, nlp.MONEY, question)
+        )
     if answer_type == "date":
         return has_month(sentence)
     if answer_type == "names":
@@ -567,10 +582,10 @@ class QuestionAnalyser:
         self.person_words = frozenset(
             w for name in names if not any(w.startswith(t) for w in name for t in self.topic_words) for w in name  # not "North Korean"
         )
-        self.aliases = corpus.aliases
+        self.lexicon = CorpusLexicon(corpus)
         self.text = normalise(" ".join(d.text for d in corpus.documents))
         self.words = frozenset(re.findall(r"[a-z0-9]+", self.text))
-        self.synonyms = expand_synonyms(corpus.synonyms, keep=self.words)
+        self.currencies = self.lexicon.everything.currencies
         self.number_keys = frozenset(q.key for d in corpus.documents for q in quantities(d.text))
         self.years = sorted({int(q.value) for d in corpus.documents for q in quantities(d.text) if q.unit == "year"})
         # The titles the article gives each person ("Hun" -> {"Prime Minister"}), to catch a swapped one.
@@ -581,7 +596,13 @@ class QuestionAnalyser:
         self.titles = {w: frozenset(t) for w, t in titles.items()}
 
     def analyse(self, text: str, history: list[dict] | None = None) -> Question:
-        return analyse(self.full_years(text), history, self.proper, self.aliases, self.synonyms)
+        # Read with the lexicon of the documents this question (and the turn it follows up) is about.
+        lexicon = self.lexicon.for_question(" ".join([text, _previous_question(history or [])]))
+        return analyse(self.full_years(text), history, self.proper, lexicon.aliases, self._synonyms(lexicon))
+
+    @functools.lru_cache(maxsize=64)  # noqa: B019 - one analyser per corpus, kept for its life
+    def _synonyms(self, lexicon: Lexicon) -> dict[str, str]:
+        return expand_synonyms(lexicon.synonyms, keep=self.words)
 
     def parts(self, question: Question, history: list[dict] | None = None) -> list[Question]:
         """Each part of a question that asks several things, analysed on its own; later parts read the
@@ -618,4 +639,4 @@ class QuestionAnalyser:
         return quantity.key in self.number_keys
 
     def satisfies(self, answer_type: str, sentence: str, question: Question) -> bool:
-        return satisfies(answer_type, sentence, question, self.topic_words, self.proper, self.person_words)
+        return satisfies(answer_type, sentence, question, self.topic_words, self.proper, self.person_words, self.currencies)

@@ -198,7 +198,7 @@ class GroundingGuard:
         self.coverage = coverage
         self.max_novel = max_novel
         self.recite = recite
-        self.aliases = scorer.analyser.aliases
+        self.aliases = scorer.analyser.lexicon.everything.aliases
 
     # -- evidence -------------------------------------------------------------------------------
     def passage_sentences(self, doc: Document) -> list[Sentence]:
