@@ -16,7 +16,14 @@ STOPWORDS = frozenset(
     all few many much very s t""".split()
 )
 QUESTION_WORDS = frozenset("what when where which who whom whose why how".split())
-_WORD = re.compile(r"[A-Za-z0-9]+(?:[’'\-.,][A-Za-z0-9]+)*")
+# Letters of any script ("Lübeck", "Holmøy") and digits; not the underscore \w also allows.
+_WORD = re.compile(r"[^\W_]+(?:[’'\-.,][^\W_]+)*")
+_PLAIN_WORD = re.compile(r"[^\W_]+")
+
+
+def words(text: str) -> list[str]:
+    """Runs of letters and digits, any script: "Lübeck's 12th-century" -> ["Lübeck", "s", "12th", "century"]."""
+    return _PLAIN_WORD.findall(text)
 
 _UNITS = {
     "zero": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
@@ -142,10 +149,10 @@ def quantities(text: str) -> list[Quantity]:
 
 def tokens(text: str) -> list[str]:
     """Lower-cased, stemmed content words plus normalised number keys (``#20fold``) for matching."""
-    words = [w for w in re.split(r"[^a-z0-9]+", text.lower().replace("’", "'").replace("'s ", " ")) if w]
+    found = words(text.lower().replace("’", "'").replace("'s ", " "))
     # Number words are matched through their number key alone ("two" and "2" both give "#2"); keeping the
     # word as well would count one number twice.
-    out = [stem(w) for w in words if w not in STOPWORDS and not w.isdigit() and (w not in _UNITS or w == "decade")]
+    out = [stem(w) for w in found if w not in STOPWORDS and not w.isdigit() and (w not in _UNITS or w == "decade")]
     out.extend(f"#{q.key}" for q in quantities(text))
     return out
 

@@ -24,11 +24,25 @@ ORGANISATION = frozenset({"ORG"})
 TIME = frozenset({"DATE", "TIME"})
 MONEY = frozenset({"MONEY"})
 COUNT = frozenset({"CARDINAL", "QUANTITY", "PERCENT", "MONEY"})
+# Coarse kinds of named thing: a wrong name is corrected only by a name of the same kind ("Hamburg" by
+# "Lübeck", never "American" by "Minnesota" or "the Second World War" by "German").
+KINDS = (PERSON, PLACE, ORGANISATION, TIME, frozenset({"NORP"}), frozenset({"EVENT"}), frozenset({"PRODUCT", "WORK_OF_ART", "LAW"}))
+
+
+def same_kind(label: str | None, other: str | None) -> bool:
+    """Whether two entity labels name the same kind of thing (unknown labels are not held against it)."""
+    if label is None or other is None:
+        return True
+    return any(label in kind and other in kind for kind in KINDS) or label == other
+
+
 # Prepositions that make the number they govern a point in time ("in 874", "since 1997", "by the 1780s").
 TIME_PREPOSITIONS = frozenset({"in", "since", "by", "until", "till", "from", "after", "before", "around", "circa", "during"})
 
 # ... and those that make a place the scene of what happened ("in Seoul", "on Strandgata").
 LOCATIVE_PREPOSITIONS = frozenset({"in", "at", "on", "near", "inside", "outside", "off"})
+# ... and those of a direction, which answer only a question that asks one ("Where did they emigrate to?").
+DIRECTIONAL_PREPOSITIONS = frozenset({"to", "into", "across", "towards"})
 
 
 @dataclass(frozen=True)
@@ -60,13 +74,26 @@ class Parse:
     def labelled(self, labels: frozenset[str]) -> list[Entity]:
         return [e for e in self.entities if e.label in labels]
 
-    @property
-    def lemmas(self) -> frozenset[str]:
-        """Lower-cased lemmas of the content words (nouns, verbs, adjectives, names, numbers)."""
-        return frozenset(t.lemma.lower() for t in self.tokens if t.pos in _CONTENT)
+    def label_at(self, start: int, end: int) -> str | None:
+        """The label of the entity holding the last character of ``start:end`` (a name's head is its last
+        word: "Cambodian Prime Minister Hun Manet" is a person, not the nationality it starts with)."""
+        return next((e.label for e in self.entities if e.start < end <= e.end), None)
 
-    def root_verbs(self) -> list[Token]:
-        return [t for t in self.tokens if t.pos in ("VERB", "AUX") and t.dep in ("ROOT", "relcl", "advcl", "ccomp", "conj", "xcomp")]
+    def is_adjunct(self, start: int) -> bool:
+        """Whether the word at character ``start`` sits in a prepositional phrase that modifies a verb ("during
+        the Second World War", "settle in Canada"): circumstance, not one of the things the question is about
+        ("the capital of France", "what did Putin say")."""
+        at = next((i for i, t in enumerate(self.tokens) if t.idx <= start < t.idx + max(1, len(t.text))), None)
+        seen = set()
+        while at is not None and at not in seen:
+            seen.add(at)
+            token = self.tokens[at]
+            if token.dep == "prep":
+                return self.tokens[token.head].pos in ("VERB", "AUX")
+            if token.dep == "ROOT":
+                return False
+            at = token.head
+        return False
 
     def governing_preposition(self, start: int) -> str:
         """The preposition a value at character ``start`` hangs from ("in" for "in 874", "in the 1780s")."""
@@ -81,9 +108,6 @@ class Parse:
                     return self.tokens[node.head].text.lower()
                 return ""
         return ""
-
-
-_CONTENT = frozenset({"NOUN", "PROPN", "VERB", "ADJ", "NUM"})
 
 
 @functools.lru_cache(maxsize=1)

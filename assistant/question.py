@@ -26,6 +26,7 @@ from .language import (
     quantities,
     stem,
     tokens,
+    words,
 )
 
 # Expected answer types, checked in order; the first pattern that matches wins.
@@ -514,8 +515,10 @@ def satisfies(
     new_names = specific
     if answer_type == "place":
         # A place answer is named where something happened: "in Seoul", "at the Business Forum".
+        asked_direction = nlp.DIRECTIONAL_PREPOSITIONS & set(words(question.text.lower()))
+        where = nlp.LOCATIVE_PREPOSITIONS | asked_direction
         return any(re.search(r"\b(in|at)\s+(the\s+)?$", sentence[: s.start]) for s in new_names) or any(
-            nlp.parse(sentence).governing_preposition(e.start) in nlp.LOCATIVE_PREPOSITIONS for e in _new_entities(sentence, nlp.PLACE, question)
+            nlp.parse(sentence).governing_preposition(e.start) in where for e in _new_entities(sentence, nlp.PLACE, question)
         )
     if answer_type == "statement":
         # The speaker must be the one asked about: named in the sentence, or its pronoun subject.
@@ -584,8 +587,10 @@ class QuestionAnalyser:
         )
         self.lexicon = CorpusLexicon(corpus)
         self.text = normalise(" ".join(d.text for d in corpus.documents))
-        self.words = frozenset(re.findall(r"[a-z0-9]+", self.text))
+        self.words = frozenset(words(self.text))
         self.currencies = self.lexicon.everything.currencies
+        # Every year the text names, of any era ("874", "the 1780s"), read from the parse.
+        self.all_years = sorted({int(m) for t in texts for s in time_spots(t) for m in re.findall(r"\d{3,4}", t[s : s + 12])[:1]})
         self.number_keys = frozenset(q.key for d in corpus.documents for q in quantities(d.text))
         self.years = sorted({int(q.value) for d in corpus.documents for q in quantities(d.text) if q.unit == "year"})
         # The titles the article gives each person ("Hun" -> {"Prime Minister"}), to catch a swapped one.
@@ -633,7 +638,15 @@ class QuestionAnalyser:
     def known_name(self, name: str) -> bool:
         """Whether the article mentions ``name`` (or each of its words, allowing demonym endings)."""
         norm = normalise(name).removesuffix("'s")
-        return norm in self.text or all(self._known_word(w) for w in re.findall(r"[a-z0-9]+", norm))
+        return norm in self.text or all(self._known_word(w) for w in words(norm))
+
+    def spans_known_year(self, text: str, quantity: Quantity) -> bool:
+        """Whether ``quantity`` is a decade or century written as "the 1780s" / "the 1800s" that holds a year
+        the corpus mentions: the question's period then agrees with the text's year."""
+        if not text[quantity.end : quantity.end + 1] == "s" or quantity.value % 10:
+            return False
+        width = 100 if quantity.value % 100 == 0 else 10
+        return any(quantity.value <= year < quantity.value + width for year in self.all_years)
 
     def known_number(self, quantity: Quantity) -> bool:
         return quantity.key in self.number_keys

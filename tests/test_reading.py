@@ -67,3 +67,40 @@ def test_spacy_is_loaded_without_torch(tmp_path: Path) -> None:
     code = "import sys; from assistant import nlp; nlp.parse('Ketil founded it in 874.'); print('torch' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=tmp_path)
     assert out.stdout.strip().splitlines()[-1] == "False"
+
+
+EMIGRATION = """\
+Between 1866 and 1900 about 1,900 residents of Holmvik emigrated to the United States, most of them to Minnesota.
+In 1783 a fire that started in a bakery destroyed most of the town.
+German merchants from Lübeck opened a trading house on the harbour in the 1320s.
+"""
+
+
+@pytest.fixture(scope="module")
+def emigration_bot(tmp_path_factory) -> Assistant:
+    corpus = tmp_path_factory.mktemp("emigration-corpus")
+    (corpus / "holmvik-history.txt").write_text(EMIGRATION, encoding="utf-8")
+    return Assistant(corpus_dir=corpus, data_dir=tmp_path_factory.mktemp("emigration-data"))
+
+
+def test_a_decade_holding_a_year_of_the_text_is_no_false_premise(emigration_bot: Assistant) -> None:
+    answer = emigration_bot.ask("Where did people from Holmvik emigrate to in the late 1800s?")
+    assert answer.kind == "answer" and "Minnesota" in answer.text
+
+
+def test_a_name_is_corrected_only_by_a_name_of_the_same_kind(emigration_bot: Assistant) -> None:
+    # "American" (a nationality) is not "corrected" by "Minnesota" (a place)…
+    assert "not American" not in emigration_bot.ask("Which American state did most emigrants go to?").text
+    # …while a wrong city is corrected by the city the text names.
+    fix = emigration_bot.ask("Why did merchants from Hamburg open a trading house in Holmvik?")
+    assert fix.kind == "correction" and "Lübeck" in fix.text
+
+
+def test_an_unknown_name_in_a_circumstance_is_named_and_the_rest_answered(emigration_bot: Assistant) -> None:
+    answer = emigration_bot.ask("Which merchants opened a trading house on the harbour in the late Middle Ages?")
+    assert answer.kind == "answer"
+    assert answer.text.startswith("The article does not mention Middle Ages") and "Lübeck" in answer.text
+
+
+def test_an_unknown_name_the_question_is_about_is_refused(emigration_bot: Assistant) -> None:
+    assert emigration_bot.ask("What is the capital of France?").kind == "refusal"

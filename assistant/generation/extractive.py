@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from langchain_core.documents import Document
 
+from .. import nlp
 from ..corpus import Sentence
 from ..language import (
     CALENDAR_NAME,
@@ -30,6 +31,7 @@ from ..language import (
     quantities,
     stem,
     tokens,
+    words,
 )
 from ..question import RELATIVE_YEAR, TITLE, Question, acting_parties, is_country_like, is_person_like, is_topical
 from ..scoring import ScoredSentence, SentenceScorer
@@ -90,8 +92,8 @@ def _overlap(wanted: set[str], found: set[str]) -> int:
 
 def _context(text: str, start: int, end: int, width: int = 6) -> set[str]:
     """Content stems within ``width`` words either side of text[start:end]."""
-    before = [w for w in re.findall(r"[a-z0-9]+", text[:start].lower()) if w not in STOPWORDS and not quantities(w)][-width:]
-    after = [w for w in re.findall(r"[a-z0-9]+", text[end:].lower()) if w not in STOPWORDS and not quantities(w)][:width]
+    before = [w for w in words(text[:start].lower()) if w not in STOPWORDS and not quantities(w)][-width:]
+    after = [w for w in words(text[end:].lower()) if w not in STOPWORDS and not quantities(w)][:width]
     return {stem(w) for w in before + after}
 
 
@@ -121,8 +123,8 @@ def _continues(sentence: Sentence, previous: Sentence) -> bool:
 
 
 def _word_before(text: str, pos: int) -> str:
-    words = re.findall(r"[a-z0-9]+", text[:pos].lower())
-    return words[-1] if words else ""
+    before = words(text[:pos].lower())
+    return before[-1] if before else ""
 
 
 def indirect(question: str) -> str:
@@ -173,7 +175,14 @@ class ExtractiveGenerator(AnswerGenerator):
     def _unsupported(self, question: Question) -> list[Span | Quantity]:
         """Names and numbers the question presumes that appear nowhere in the article."""
         names = [n for n in question.names if not self.analyser.known_name(n.text)]
-        numbers = [q for q in question.numbers if not self.analyser.known_number(q) and _is_premise(question.resolved, q)]
+        numbers = [
+            q
+            for q in question.numbers
+            if not self.analyser.known_number(q)
+            and not self.analyser.spans_known_year(question.resolved, q)
+            and not any(n.start <= q.start < n.end for n in names)  # "Second" in "the Second World War"
+            and _is_premise(question.resolved, q)
+        ]
         return [*names, *numbers]
 
     def _anchored(self, terms: tuple[str, ...], scored: ScoredSentence) -> bool:
@@ -194,7 +203,7 @@ class ExtractiveGenerator(AnswerGenerator):
         """Values in ``text`` of the same shape as ``wrong``: (surface, start, end, shared-word bonus)."""
         if isinstance(wrong, Quantity):
             return [(q.surface, q.start, q.end, 0.0) for q in quantities(text) if q.unit == wrong.unit and q.key != wrong.key]
-        wrong_words = {stem(w) for w in re.findall(r"[a-z0-9]+", wrong.text.lower())}
+        wrong_words = {stem(w) for w in words(wrong.text.lower())}
         found = []
         calendar = bool(CALENDAR_NAME.match(wrong.text))
         for span in capitalized_spans(text, self.analyser.proper):
@@ -202,11 +211,11 @@ class ExtractiveGenerator(AnswerGenerator):
                 continue  # a wrong weekday is corrected by a weekday, a wrong name never by one
             if place_slot and _word_before(text, span.start) not in _PLACE_PREPOSITIONS:
                 continue  # "held in Phnom Penh" is corrected by a place ("in Seoul"), not by "a Cambodian leader"
-            words = span.text.removesuffix("’s").split()
-            shared = len(wrong_words & {stem(w) for w in re.findall(r"[a-z0-9]+", span.text.lower())})
-            if shared and len(words) > len(wrong.text.split()):
+            parts = span.text.removesuffix("’s").split()
+            shared = len(wrong_words & {stem(w) for w in words(span.text.lower())})
+            if shared and len(parts) > len(wrong.text.split()):
                 # "Cambodian Prime Minister Hun Manet" for "Hun Sen": keep the aligned name part.
-                keep = " ".join(words[-len(wrong.text.split()) :])
+                keep = " ".join(parts[-len(wrong.text.split()) :])
                 start = text.index(keep, span.start)
                 span = Span(keep, start, start + len(keep))
             # Two weekdays (or months) are the same slot by their shape alone, like two years.
@@ -236,6 +245,10 @@ class ExtractiveGenerator(AnswerGenerator):
             for surface, start, end, bonus in self._candidates(wrong, text, place_slot) + self._speaker(question, wrong, evidence):
                 if normalise(surface) in normalise(question.resolved):
                     continue
+                if isinstance(wrong, Span) and not nlp.same_kind(
+                    nlp.parse(question.resolved).label_at(wrong.start, wrong.end), nlp.parse(text).label_at(start, end)
+                ):
+                    continue  # "American" is not corrected by "Minnesota", nor "the Second World War" by "German"
                 overlap = _overlap(wanted, _context(text, start, end)) + bonus
                 if _word_before(question.resolved, wrong.start) == _word_before(text, start):
                     overlap += 1  # "held in Phnom Penh" / "summit in Seoul": the same slot
@@ -498,7 +511,15 @@ class ExtractiveGenerator(AnswerGenerator):
                 if fix and fix.evidence.support >= self.threshold * NEARBY_FACTOR:
                     return self._corrected(fix)
             names = ", ".join(_surface(w) for w in unsupported)
-            return self._refusal(question, f"The article does not mention {names}.", scored)
+            parsed = nlp.parse(question.resolved)
+            # A time (a weekday, a month) is a claim the article can contradict, never mere circumstance.
+            if not all(isinstance(w, Span) and not CALENDAR_NAME.match(w.text) and parsed.is_adjunct(w.start) for w in unsupported):
+                return self._refusal(question, f"The article does not mention {names}.", scored)
+            # "… during the Second World War": a circumstance the article words otherwise. What it does say
+            # about the rest is answered, with the unmatched words named.
+            caveat = f"The article does not mention {names}; what it says:"
+        else:
+            caveat = ""
 
         about = _DESCRIBE.match(question.resolved)
         if about and not self.analyser.known_name(about["thing"]):
@@ -598,7 +619,7 @@ class ExtractiveGenerator(AnswerGenerator):
         # A multi-part question gets a direct answer per part that asks for a number or a name.
         directs = dict.fromkeys(filter(None, (direct for _, direct in part_directs)))  # once each
         direct = " ".join(directs) or self._direct(question, top)
-        text = f"{direct} {self._quote(cited)}" if direct else self._quote(cited)
+        text = " ".join(filter(None, [caveat, direct, self._quote(cited)]))
         if unanswered:  # say which part is left open rather than let the quotes seem to answer it
             text += " The article does not answer: " + " ".join(f"“{part}”" for part in unanswered)
         seen = answerability.features(question, scored, top, self.scorer)
