@@ -382,10 +382,11 @@ def _names_someone(tokens_: tuple[nlp.Token, ...], at: int) -> bool:
     )
 
 
-def _new_entities(sentence: str, labels: frozenset[str], question: Question) -> list[nlp.Entity]:
-    """Entities of ``labels`` in ``sentence`` that the question does not already name."""
+def _new_entities(sentence: str, labels: frozenset[str] | None, question: Question) -> list[nlp.Entity]:
+    """Entities of ``labels`` (any label for None) in ``sentence`` that the question does not already name."""
     asked = normalise(question.text)
-    return [e for e in nlp.parse(sentence).labelled(labels) if normalise(e.text) not in asked]
+    found = nlp.parse(sentence).entities if labels is None else nlp.parse(sentence).labelled(labels)
+    return [e for e in found if normalise(e.text) not in asked]
 
 
 _DURATION = re.compile(r"\bhow long (?:did|does|do|will|would|is|was)\b.*\b(last|take|run|go on)\b", re.IGNORECASE)
@@ -458,7 +459,8 @@ def satisfies(
     nums = [q for q in quantities(sentence) if q.key not in {n.key for n in question.numbers}]
     new_names = [s for s in capitalized_spans(sentence, proper) if s.text.lower() not in asked and not any(s.text.lower() in a or a in s.text.lower() for a in asked)]
     if answer_type == "money":
-        named = "|".join(re.escape(c) for c in sorted(currencies))
+        # Currency names of the document's countries, inflected as the text likes ("krone", "kroner").
+        named = "|".join(re.escape(c) + r"\w*" for c in sorted(currencies))
         return bool(
             re.search(rf"[$€£¥₩]|\b(dollars?|usd|euros?|pounds? sterling|{named or 'dollars'})\b", sentence, re.IGNORECASE)
             or _new_entities(sentence, nlp.MONEY, question)
@@ -517,8 +519,13 @@ def satisfies(
         # A place answer is named where something happened: "in Seoul", "at the Business Forum".
         asked_direction = nlp.DIRECTIONAL_PREPOSITIONS & set(words(question.text.lower()))
         where = nlp.LOCATIVE_PREPOSITIONS | asked_direction
+        parsed = nlp.parse(sentence)
+        # The label alone misleads on rare names ("on Strandgata" labelled a nationality): a name the
+        # preposition governs is the place, whatever its label, unless it is a person or a time.
+        not_places = nlp.PERSON | nlp.TIME | nlp.COUNT
         return any(re.search(r"\b(in|at)\s+(the\s+)?$", sentence[: s.start]) for s in new_names) or any(
-            nlp.parse(sentence).governing_preposition(e.start) in where for e in _new_entities(sentence, nlp.PLACE, question)
+            parsed.governing_preposition(e.start) in where and (e.label in nlp.PLACE or e.label not in not_places)
+            for e in _new_entities(sentence, None, question)
         )
     if answer_type == "statement":
         # The speaker must be the one asked about: named in the sentence, or its pronoun subject.
