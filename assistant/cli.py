@@ -154,7 +154,7 @@ def _open_library_index(settings: Settings, progress: bool):
     from .ingest import load_all
 
     corpus = load_all(settings)
-    return open_index(corpus, shared_embeddings(), settings, progress=progress)
+    return open_index(corpus, shared_embeddings(settings), settings, progress=progress)
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:

@@ -172,7 +172,7 @@ def add(self, *args, **kwargs):
     os._exit(137)  # the power goes out after the first batch is stored
 Collection.add = add
 s = Settings(data_dir=sys.argv[1], corpus_dir=sys.argv[2])
-open_index(load_corpus(s.corpus_dir), shared_embeddings(), s, rebuild=True)
+open_index(load_corpus(s.corpus_dir), shared_embeddings(s), s, rebuild=True)
 """
 
 
