@@ -18,7 +18,7 @@ def test_ask_returns_typed_answer_with_citations_and_timings(bot):
 
 def test_second_assistant_reuses_the_loaded_model(bot, tmp_path):
     before = load_encoder.cache_info()
-    other = Assistant(Settings(data_dir=tmp_path / "d2", corpus_dir=bot.settings.corpus_dir, models_dir=bot.settings.model_cache_dir))
+    other = Assistant(Settings(data_dir=tmp_path / "d2", corpus_dir=bot.settings.corpus_dir))
     assert other.embeddings is bot.embeddings
     assert load_encoder.cache_info().misses == before.misses
 
