@@ -210,18 +210,11 @@ def cmd_sources(args: argparse.Namespace) -> int:
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
-    import importlib.util
+    from . import bench
 
-    path = Path(__file__).resolve().parent.parent / "evals" / "bench.py"
-    if not path.exists():
-        err.print(f"the benchmark script {path} is not here (it ships with the source checkout only)")
-        return 2
-    spec = importlib.util.spec_from_file_location("summit_bench", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
     argv = (["--large"] if args.large else []) + (["--quick"] if args.quick else []) + (["--only", *args.only] if args.only else [])
     argv += ["--threads", str(args.threads)] if args.threads else []
-    return module.main(argv + ["--report-dir", args.report_dir])
+    return bench.main(argv + ["--report-dir", args.report_dir])
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -272,8 +265,8 @@ def build_parser() -> argparse.ArgumentParser:
     bench = sub.add_parser("bench", parents=[reports], help="latency/throughput/scale benchmarks → evals/reports/bench.{json,md}")
     bench.add_argument("--large", action="store_true", help="also index 10,000 synthetic documents (slow)")
     bench.add_argument("--quick", action="store_true", help="fewer repetitions and sizes, for a smoke run")
-    bench.add_argument("--only", nargs="+", metavar="PART", help="run only these parts (cold, warm, scale, baseline, overhead)")
-    bench.add_argument("--threads", type=int, help="torch threads for the model (default: one per core)")
+    bench.add_argument("--only", nargs="+", metavar="PART", help="run only these parts (cold, imports, embed, chat, warm, scale, baseline, overhead)")
+    bench.add_argument("--threads", type=int, help="OMP/MKL threads of the measured child processes (default: one per core)")
     bench.set_defaults(func=cmd_bench)
     return parser
 

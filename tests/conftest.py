@@ -49,7 +49,7 @@ def corpus_copy(tmp_path) -> Path:
 def app(bot):
     """The chat page of ``bot`` served on a free loopback port, one server per test module."""
     from assistant.ui import launch  # Gradio loads only for the modules that serve the page
-    from tests.servers import free_port
+    from assistant.servers import free_port
 
     served = launch(bot, port=free_port(), prevent_thread_lock=True, quiet=True)
     yield served

@@ -36,7 +36,7 @@ from assistant.index import open_index
 from assistant.settings import PROJECT_DIR
 from assistant.ui import ERROR_REPLY, ChatPage
 from tests.conftest import CORPUS
-from tests.servers import free_port
+from assistant.servers import free_port
 
 TRADE = "How much has trade grown since 1997?"
 ARTICLE = "korea-cambodia-summit"
