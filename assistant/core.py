@@ -11,6 +11,7 @@ import re
 import threading
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 from langchain_core.documents import Document
 
@@ -33,10 +34,14 @@ class QuestionError(ValueError):
     """The question cannot be answered as given (empty, too long); the message is safe to show a user."""
 
 
-@functools.lru_cache(maxsize=1)
-def shared_embeddings() -> MiniLMEmbeddings:
-    """One embedding model (and query cache) per process, however many assistants are built."""
-    return MiniLMEmbeddings()
+@functools.lru_cache(maxsize=None)
+def _shared_embeddings(backend: str, models_dir: Path) -> MiniLMEmbeddings:
+    return MiniLMEmbeddings(backend, models_dir)
+
+
+def shared_embeddings(settings: Settings) -> MiniLMEmbeddings:
+    """One embedding model (and query cache) per process and backend, however many assistants are built."""
+    return _shared_embeddings(settings.embedding_backend, settings.model_cache_dir)
 
 
 @functools.lru_cache(maxsize=1)
@@ -124,7 +129,7 @@ class Assistant:
 
             _client(self.settings)
         self.corpus = load_corpus(self.settings.corpus_dir, extra_dirs=[self.settings.library_dir])
-        self.embeddings = shared_embeddings()
+        self.embeddings = shared_embeddings(self.settings)
         self.index: Index = open_index(self.corpus, self.embeddings, self.settings, rebuild=rebuild, progress=progress)
         self._build()
         self.startup_seconds = time.perf_counter() - started

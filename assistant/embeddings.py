@@ -4,15 +4,12 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import logging
-import os
 import threading
 from pathlib import Path
+from typing import Protocol
 
 import numpy as np
 from langchain_core.embeddings import Embeddings
-
-log = logging.getLogger(__name__)
 
 MODEL_NAME = "all-MiniLM-L6-v2"
 MAX_WORD_PIECES = 256  # the model's max_seq_length: longer input is truncated
@@ -30,40 +27,58 @@ def model_path() -> Path:
     return path
 
 
+def load_tokenizer(max_length: int | None = None):
+    """The model's own fast tokenizer (its ``tokenizer.json``, as sentence-transformers loads it).
+
+    With ``max_length`` it truncates there and pads a batch to its longest text, as ``encode`` does;
+    without, it neither truncates nor pads (counting word pieces). The file's own setting (128, padded to
+    128) is never used: the model reads up to ``MAX_WORD_PIECES``."""
+    from tokenizers import Tokenizer
+
+    tokenizer = Tokenizer.from_file(str(model_path() / "tokenizer.json"))
+    if max_length is None:
+        tokenizer.no_truncation()
+        tokenizer.no_padding()
+    else:
+        tokenizer.enable_truncation(max_length)
+        tokenizer.enable_padding(pad_id=tokenizer.token_to_id("[PAD]"), pad_token="[PAD]")
+    return tokenizer
+
+
+class Encoder(Protocol):
+    """A backend that turns texts into normalized MiniLM vectors."""
+
+    @property
+    def dimension(self) -> int: ...
+
+    def encode(self, texts: list[str], batch_size: int) -> np.ndarray: ...
+
+    def all_cores(self) -> contextlib.AbstractContextManager[None]:
+        """Encode with every core inside the block (index builds); one thread otherwise (questions)."""
+        ...
+
+
 @functools.lru_cache(maxsize=None)
-def load_model(path: str | None = None):
-    """Load the SentenceTransformer once per process, however many assistants are built."""
-    from sentence_transformers import SentenceTransformer
+def load_encoder(backend: str, models_dir: Path) -> Encoder:
+    """One encoder per backend and cache folder per process. ``onnx`` (the default) never imports torch once
+    its model is exported; ``torch`` is sentence-transformers itself, the reference."""
+    if backend == "torch":
+        from .minilm_torch import TorchEncoder
 
-    import torch
+        return TorchEncoder()
+    from .minilm_onnx import OnnxEncoder, ensure_onnx
 
-    # One intra-op thread: a question is a tiny batch, and on a 2-core machine two threads contend with
-    # the web server and the other request (measured: 32 ms vs 180 ms p50 under load).
-    torch.set_num_threads(1)
-    path = path or str(model_path())
-    log.info("loading embedding model from %s", path)
-    return SentenceTransformer(path, device="cpu", local_files_only=True)
-
-
-@contextlib.contextmanager
-def all_cores():
-    """Let torch use every core for a while: a build encodes big batches (1.45× faster on 2 cores than one
-    thread), unlike a question, which ``load_model`` keeps on one thread."""
-    import torch
-
-    before = torch.get_num_threads()
-    torch.set_num_threads(os.cpu_count() or 1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
+    return OnnxEncoder(ensure_onnx(models_dir))
 
 
 class MiniLMEmbeddings(Embeddings):
     """Normalized 384-d sentence embeddings; repeated texts are served from an in-process cache."""
 
-    def __init__(self, batch_size: int = 64, cache_size: int = 50_000) -> None:
-        self.model = load_model()
+    def __init__(self, backend: str = "onnx", models_dir: Path | None = None, batch_size: int = 64, cache_size: int = 50_000) -> None:
+        from .settings import Settings
+
+        self.encoder = load_encoder(backend, models_dir or Settings().model_cache_dir)
+        self._counter = load_tokenizer()
         self.batch_size = batch_size
         self._cache: dict[str, np.ndarray] = {}
         self._cache_size = cache_size
@@ -79,38 +94,28 @@ class MiniLMEmbeddings(Embeddings):
             self._cache.clear()
 
     def count_tokens(self, text: str) -> int:
-        return len(self.model.tokenizer.tokenize(text))
+        return len(self._counter.encode(text, add_special_tokens=False).ids)
 
     def count_tokens_many(self, texts: list[str]) -> list[int]:
         """``count_tokens`` of every text, in one batched call of the fast tokenizer (10× faster than one call
         per text, which mattered at 190k sentences)."""
-        if not texts:
-            return []
-        pieces = self.model.tokenizer(texts, add_special_tokens=False, return_attention_mask=False, return_token_type_ids=False)
-        return [len(ids) for ids in pieces["input_ids"]]
+        return [len(e.ids) for e in self._counter.encode_batch(texts, add_special_tokens=False)]
 
-    def encode(self, texts: list[str], show_progress: bool = False) -> np.ndarray:
+    def encode(self, texts: list[str]) -> np.ndarray:
         """Embeddings for ``texts`` as a float32 matrix, encoding only the ones not cached yet."""
         # Cached vectors are taken before anything is encoded: making room for new ones may empty the cache.
         with self._lock:
             found = {t: self._cache[t] for t in texts if t in self._cache}
         missing = list(dict.fromkeys(t for t in texts if t not in found))
         if missing:
-            vectors = self.model.encode(
-                missing,
-                batch_size=self.batch_size,
-                normalize_embeddings=True,
-                convert_to_numpy=True,
-                show_progress_bar=show_progress,
-            ).astype(np.float32)
+            vectors = self.encoder.encode(missing, self.batch_size)
             fresh = dict(zip(missing, vectors))
             found.update(fresh)
             with self._lock:
                 if len(self._cache) + len(fresh) > self._cache_size:
                     self._cache.clear()
                 self._cache.update(fresh)
-        dim = self.model.get_embedding_dimension()
-        return np.stack([found[t] for t in texts]) if texts else np.zeros((0, dim), np.float32)
+        return np.stack([found[t] for t in texts]) if texts else np.zeros((0, self.encoder.dimension), np.float32)
 
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
         return self.encode(list(texts)).tolist()

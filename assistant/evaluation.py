@@ -14,6 +14,7 @@ from tqdm import tqdm
 
 from .core import Assistant
 from .language import normalise
+from .servers import percentile
 from .settings import PROJECT_DIR
 
 EVALS_DIR = PROJECT_DIR / "evals"
@@ -184,13 +185,6 @@ def _rate(flags: list[bool]) -> float:
     return round(sum(flags) / len(flags), 4) if flags else float("nan")
 
 
-def _percentile(values: list[float], q: float) -> float:
-    if not values:
-        return float("nan")
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
-
-
 def summarise(results: list[ItemResult], items: list[dict]) -> dict[str, float]:
     by_id = {i["id"]: i for i in items}
     answerable = [r for r in results if r.kind in ANSWERABLE]
@@ -213,8 +207,8 @@ def summarise(results: list[ItemResult], items: list[dict]) -> dict[str, float]:
         "mrr": round(statistics.fmean([1 / rank if rank else 0.0 for rank in ranks]), 4) if ranks else float("nan"),
         "token_f1": round(statistics.fmean([r.f1 for r in results]), 4) if results else float("nan"),
         "overall_accuracy": _rate([r.correct for r in results]),
-        "latency_p50_ms": round(1000 * _percentile(latencies, 0.5), 2),
-        "latency_p95_ms": round(1000 * _percentile(latencies, 0.95), 2),
+        "latency_p50_ms": round(1000 * percentile(latencies, 0.5), 2),
+        "latency_p95_ms": round(1000 * percentile(latencies, 0.95), 2),
     }
 
 

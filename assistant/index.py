@@ -39,7 +39,7 @@ from tqdm import tqdm
 
 from .chunking import Chunk, chunk_document
 from .corpus import Corpus, Sentence
-from .embeddings import MiniLMEmbeddings, all_cores
+from .embeddings import MiniLMEmbeddings
 from .language import tokens
 from .settings import Settings
 
@@ -345,11 +345,11 @@ def _build(
     try:
         bar = tqdm(total=len(ids), desc="Embedding", unit="text", disable=not progress)
         if donors:  # copied vectors: no model call
-            dim = embeddings.model.get_embedding_dimension()
+            dim = embeddings.encoder.dimension
             new = _copy_reusable(donors, collection, (ids, texts, metas), dim, bar, stats)
         else:
             new = list(range(len(ids)))
-        with all_cores():
+        with embeddings.encoder.all_cores():
             for start in range(0, len(new), BATCH):
                 part = new[start : start + BATCH]
                 batch = [texts[i] for i in part]

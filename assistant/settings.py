@@ -36,6 +36,11 @@ class Settings(BaseSettings):
     chroma_timeout: float = Field(default=5.0, gt=0, description="Seconds to wait for a Chroma server.")
     collection_prefix: str = Field(default="summit", pattern=r"^[a-zA-Z0-9][a-zA-Z0-9_-]{1,40}$")
 
+    # Embeddings: the same all-MiniLM-L6-v2 either way (vectors agree to cosine 0.9999999); onnx serves
+    # without importing torch, torch is sentence-transformers itself (the reference, and the ONNX export).
+    embedding_backend: Literal["onnx", "torch"] = "onnx"
+    models_dir: Path | None = Field(default=None, description="Exported ONNX models (default: DATA_DIR/models).")
+
     # Chunking: sentence-aware chunks measured in the embedding model's word pieces.
     chunk_tokens: int = Field(default=96, ge=16, le=256)
     chunk_overlap: int = Field(default=1, ge=0, le=5, description="Sentences shared by neighbouring chunks.")
@@ -93,6 +98,10 @@ class Settings(BaseSettings):
     @property
     def feedback_file(self) -> Path:
         return self.data_dir / "feedback.jsonl"
+
+    @property
+    def model_cache_dir(self) -> Path:
+        return self.models_dir or self.data_dir / "models"
 
     @property
     def index_dir(self) -> Path:

@@ -35,7 +35,7 @@ from langchain_core.documents import Document  # noqa: E402
 from assistant import Assistant, Settings  # noqa: E402
 from assistant.evaluation import evaluate, load_suite  # noqa: E402
 from assistant.generation.guard import GroundingGuard, strip_markers  # noqa: E402
-from tests.servers import answers, free_port, llama_server_command, serving  # noqa: E402
+from assistant.servers import answers, free_port, llama_server_command, serving  # noqa: E402
 
 REPORT_DIR = ROOT / "evals" / "reports"
 CALIBRATION = ROOT / "evals" / "guard_calibration.jsonl"

@@ -20,7 +20,6 @@ import json
 import os
 import platform
 import random
-import socket
 import statistics
 import sys
 import threading
@@ -37,34 +36,11 @@ sys.path.insert(0, str(ROOT))
 from rich.console import Console  # noqa: E402
 from rich.table import Table  # noqa: E402
 
+from assistant.servers import free_port, percentile, rss_mib  # noqa: E402
+
 console = Console(width=None if sys.stdout.isatty() else 150)  # the table stays readable in logs and CI
 LOOPBACK = "127.0.0.1"
 CONNECT_TIMEOUT_S = 60.0
-
-
-def rss_mb() -> float:
-    """Resident set size of this process in MiB (psutil when installed, else /proc/self/status)."""
-    try:
-        import psutil
-
-        return psutil.Process().memory_info().rss / 2**20
-    except ImportError:
-        pass
-    try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    import resource  # peak, not current: the best left on a system without /proc
-
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind((LOOPBACK, 0))
-        return s.getsockname()[1]
 
 
 def load_questions(path: Path) -> list[str]:
@@ -74,15 +50,6 @@ def load_questions(path: Path) -> list[str]:
     return questions
 
 
-def percentile(values: list[float], q: float) -> float:
-    """Nearest-rank percentile (q in 0..100) of ``values``; 0.0 when empty."""
-    if not values:
-        return 0.0
-    ordered = sorted(values)
-    rank = max(1, min(len(ordered), round(q / 100 * len(ordered) + 0.5)))
-    return ordered[rank - 1]
-
-
 def run_level(bot, concurrency: int, clients: int, per_client: int, questions: list[str], deadline: float, seed: int) -> dict:
     """Serve the page with queue limit ``concurrency`` and drive it with ``clients`` sessions; one run's report."""
     from gradio_client import Client
@@ -90,7 +57,7 @@ def run_level(bot, concurrency: int, clients: int, per_client: int, questions: l
     from assistant.ui import ERROR_REPLY, SOURCES_MARKER, launch
 
     level_bot = bot.configure(concurrency=concurrency)
-    rss_before = rss_mb()
+    rss_before = rss_mib()["rss_mib"]
     app = launch(level_bot, host=LOOPBACK, port=free_port(), share=False, prevent_thread_lock=True, quiet=True)
     auth = tuple(bot.settings.auth.split(":", 1)) if bot.settings.auth else None  # ASSISTANT_AUTH guards the page
     url = app.local_url
@@ -164,14 +131,14 @@ def run_level(bot, concurrency: int, clients: int, per_client: int, questions: l
         start_gate.wait(timeout=max(1.0, deadline - time.monotonic()))
     except threading.BrokenBarrierError:
         pass
-    rss_connected = rss_mb()  # every session open, no question asked yet: the clients' own share of the RSS
+    rss_connected = rss_mib()["rss_mib"]  # every session open, no question asked yet: the clients' own share of the RSS
     began = time.perf_counter()
     for t in threads:
         t.join(timeout=max(0.0, deadline - time.monotonic()))
         timed_out = timed_out or t.is_alive()
     wall = time.perf_counter() - began
     app.close()
-    rss_after = rss_mb()
+    rss_after = rss_mib()["rss_mib"]
     total = clients * per_client
     with lock:
         done_ok, errs = list(latencies), list(errors)
@@ -189,12 +156,12 @@ def run_level(bot, concurrency: int, clients: int, per_client: int, questions: l
         "wall_s": round(wall, 3),
         "throughput_rps": round(len(done_ok) / wall, 3) if wall > 0 else 0.0,
         "latency_s": {
-            "p50": round(percentile(done_ok, 50), 3),
-            "p95": round(percentile(done_ok, 95), 3),
+            "p50": round(percentile(done_ok, 0.5), 3),
+            "p95": round(percentile(done_ok, 0.95), 3),
             "max": round(max(done_ok, default=0.0), 3),
             "mean": round(statistics.fmean(done_ok), 3) if done_ok else 0.0,
         },
-        "connect_s": {"p50": round(percentile(connects, 50), 3), "max": round(max(connects, default=0.0), 3)},
+        "connect_s": {"p50": round(percentile(connects, 0.5), 3), "max": round(max(connects, default=0.0), 3)},
         "rss_mb": {"before": round(rss_before, 1), "connected": round(rss_connected, 1), "after": round(rss_after, 1), "growth": round(rss_after - rss_before, 1)},
     }
 

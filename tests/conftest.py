@@ -13,10 +13,17 @@ from assistant.settings import PROJECT_DIR
 CORPUS = PROJECT_DIR / "corpus"
 
 
+@pytest.fixture(scope="session")
+def models_dir(tmp_path_factory) -> Path:
+    return tmp_path_factory.getbasetemp() / "models"
+
+
 @pytest.fixture(autouse=True)
-def _isolated_state(tmp_path_factory, monkeypatch):
-    # Nothing a test does may touch the developer's .data/ directory.
+def _isolated_state(tmp_path_factory, models_dir, monkeypatch):
+    # Nothing a test does may touch the developer's .data/ directory. The exported ONNX model is shared by
+    # the whole session (and its subprocesses): exported once, however many data dirs the tests make.
     monkeypatch.setenv("ASSISTANT_DATA_DIR", str(tmp_path_factory.getbasetemp() / "default-data"))
+    monkeypatch.setenv("ASSISTANT_MODELS_DIR", str(models_dir))
 
 
 @pytest.fixture(scope="session")
@@ -25,9 +32,9 @@ def session_data_dir(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def bot(session_data_dir) -> Assistant:
-    """The real pipeline: real MiniLM model, real embedded Chroma in a tmp dir, default settings."""
-    return Assistant(Settings(data_dir=session_data_dir, corpus_dir=CORPUS))
+def bot(session_data_dir, models_dir) -> Assistant:
+    """The real pipeline: real MiniLM model (on onnxruntime), real embedded Chroma in a tmp dir, default settings."""
+    return Assistant(Settings(data_dir=session_data_dir, corpus_dir=CORPUS, models_dir=models_dir))
 
 
 @pytest.fixture
@@ -42,7 +49,7 @@ def corpus_copy(tmp_path) -> Path:
 def app(bot):
     """The chat page of ``bot`` served on a free loopback port, one server per test module."""
     from assistant.ui import launch  # Gradio loads only for the modules that serve the page
-    from tests.servers import free_port
+    from assistant.servers import free_port
 
     served = launch(bot, port=free_port(), prevent_thread_lock=True, quiet=True)
     yield served

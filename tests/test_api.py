@@ -3,7 +3,7 @@
 import pytest
 
 from assistant import Answer, Assistant, Citation, CorpusError, QuestionError, Settings
-from assistant.embeddings import load_model
+from assistant.embeddings import load_encoder
 
 
 def test_ask_returns_typed_answer_with_citations_and_timings(bot):
@@ -17,10 +17,10 @@ def test_ask_returns_typed_answer_with_citations_and_timings(bot):
 
 
 def test_second_assistant_reuses_the_loaded_model(bot, tmp_path):
-    before = load_model.cache_info()
+    before = load_encoder.cache_info()
     other = Assistant(Settings(data_dir=tmp_path / "d2", corpus_dir=bot.settings.corpus_dir))
     assert other.embeddings is bot.embeddings
-    assert load_model.cache_info().misses == before.misses
+    assert load_encoder.cache_info().misses == before.misses
 
 
 def test_chat_resolves_follow_ups_from_history(bot):

@@ -16,7 +16,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import socket
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -27,6 +26,7 @@ import pytest
 
 from assistant import Answer, QuestionError
 from assistant.core import NON_ENGLISH_NOTE
+from assistant.servers import free_port
 from assistant.settings import PROJECT_DIR
 from assistant.ui import ERROR_REPLY, REFUSAL_NOTE, SOURCES_MARKER, ChatPage, build_app, escape_markdown
 
@@ -266,17 +266,11 @@ def test_user_message_is_echoed_inert_by_the_chatbot(bot):
 # -- the same through the served page (HTTP, JSON and Gradio's queue in the way) -------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def served_url(bot):
     from assistant.ui import launch
 
-    served = launch(bot, port=_free_port(), prevent_thread_lock=True, quiet=True)
+    served = launch(bot, port=free_port(), prevent_thread_lock=True, quiet=True)
     yield served.local_url
     served.close()
 

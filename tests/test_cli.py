@@ -69,7 +69,7 @@ def test_chat_says_ready_only_once_the_page_answers(bot, tmp_path):
     # A newcomer opens the link the moment "Ready" appears: the page must already be served there.
     import httpx
 
-    from tests.servers import free_port
+    from assistant.servers import free_port
 
     port = free_port()
     env = {**os.environ, "ASSISTANT_DATA_DIR": str(bot.settings.data_dir)}

@@ -36,7 +36,7 @@ from assistant.index import open_index
 from assistant.settings import PROJECT_DIR
 from assistant.ui import ERROR_REPLY, ChatPage
 from tests.conftest import CORPUS
-from tests.servers import free_port
+from assistant.servers import free_port
 
 TRADE = "How much has trade grown since 1997?"
 ARTICLE = "korea-cambodia-summit"
@@ -172,7 +172,7 @@ def add(self, *args, **kwargs):
     os._exit(137)  # the power goes out after the first batch is stored
 Collection.add = add
 s = Settings(data_dir=sys.argv[1], corpus_dir=sys.argv[2])
-open_index(load_corpus(s.corpus_dir), shared_embeddings(), s, rebuild=True)
+open_index(load_corpus(s.corpus_dir), shared_embeddings(s), s, rebuild=True)
 """
 
 

@@ -25,7 +25,7 @@ from langchain_core.callbacks import BaseCallbackHandler  # noqa: E402
 from langchain_core.language_models.fake_chat_models import FakeListChatModel  # noqa: E402
 
 from assistant import Answer, Assistant  # noqa: E402
-from tests.servers import answers, free_port, llama_server_command, serving  # noqa: E402
+from assistant.servers import answers, free_port, llama_server_command, serving  # noqa: E402
 from assistant.generation.base import LIVE_TEXT  # noqa: E402
 from assistant.generation.guard import GroundingGuard, split_claims, strip_markers  # noqa: E402
 from assistant.generation.llm import LLMGenerator, build_messages, make_llm_generator, parse_spec, smollm2_path  # noqa: E402

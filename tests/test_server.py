@@ -12,7 +12,7 @@ import pytest
 
 from assistant import Assistant, Settings
 from assistant.settings import PROJECT_DIR
-from tests.servers import free_port, serving
+from assistant.servers import free_port, serving
 
 CHROMA = Path(sys.executable).with_name("chroma")
 

@@ -27,7 +27,7 @@ from assistant.ui import (
     render_answer,
     unescape_markdown,
 )
-from tests.servers import free_port
+from assistant.servers import free_port
 
 TRADE = "How much has trade grown since 1997?"
 FORUM = "How many people attended the business forum?"

@@ -1,10 +1,10 @@
-"""Benchmarks: cold start, warm latency by stage, memory, scale-out indexing and query latency, a plain
-LangChain baseline, and the indexing path's overhead over raw ``SentenceTransformer.encode``.
+"""Benchmarks: cold start (fresh `assistant ask` against the import floor), import time, query and batch
+embedding on both backends (onnx, torch), chat-page ready time, warm latency by stage, memory, scale-out
+indexing and query latency, a plain LangChain baseline, and the indexing path's overhead over a raw encode.
 
-    .venv/bin/python evals/bench.py                 # everything but the 10,000-document index
-    .venv/bin/python evals/bench.py --large         # also 10,000 synthetic documents (slow: ~300k texts)
-    .venv/bin/python evals/bench.py --only warm baseline --quick
-    .venv/bin/assistant bench                       # the same, from the console script
+    assistant bench                         # everything but the 10,000-document index
+    assistant bench --large                 # also 10,000 synthetic documents (slow: ~300k texts)
+    assistant bench --only cold imports embed chat --quick
 
 Prints rich tables and writes ``evals/reports/bench.json`` and ``bench.md``. Nothing here is asserted:
 timings depend on the machine and its load, so every part records the 1-minute load average beside its
@@ -31,22 +31,30 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from rich.console import Console
+from rich.table import Table
 
-import assistant  # noqa: E402,F401  (sets the offline environment before anything heavy imports)
-from rich.console import Console  # noqa: E402
-from rich.table import Table  # noqa: E402
+from .servers import free_port, percentile, rss_mib
+from .settings import PROJECT_DIR, Settings
 
-REPORT_DIR = ROOT / "evals" / "reports"
-CORPUS = ROOT / "corpus"
+REPORT_DIR = PROJECT_DIR / "evals" / "reports"
+CORPUS = Settings.model_fields["corpus_dir"].default
 ARTICLE = CORPUS / "korea-cambodia-summit.txt"
-PARTS = ["cold", "warm", "scale", "baseline", "overhead"]
-TARGETS = {  # name: (limit, unit, lower is better)
+BACKENDS = ["onnx", "torch"]
+PARTS = ["cold", "imports", "embed", "chat", "warm", "scale", "baseline", "overhead"]
+COLD_QUESTION = "How much has trade grown since 1997?"
+# What a bare process needs to answer from the index with an ONNX MiniLM: the floor a cold `ask` is held to.
+FLOOR_IMPORTS = "import chromadb, onnxruntime, tokenizers"
+HEAVY = ("torch", "transformers", "sentence_transformers", "gradio", "sklearn")
+TARGETS = {  # name: (limit, unit), lower is better
+    "cold_ask_s": (2.0, "s"),
+    "cold_ask_x_floor": (2.0, "×"),
+    "cold_ask_peak_rss_mib": (400.0, "MiB"),
+    "chat_ready_s": (3.0, "s"),
+    "query_embed_p50_ms": (5.0, "ms"),
     "warm_p50_ms": (150.0, "ms"),
     "retrieve_p50_ms@1": (10.0, "ms"),
     "retrieve_p50_ms@10000": (50.0, "ms"),
-    "cold_start_s": (8.0, "s"),
     "indexing_overhead_x": (1.2, "×"),
     "rss_gib": (1.5, "GiB"),
 }
@@ -56,28 +64,6 @@ console = Console(width=None if sys.stdout.isatty() else 200)
 # -- small helpers ---------------------------------------------------------------------------------
 def load() -> float:
     return round(os.getloadavg()[0], 2)
-
-
-def rss_mib() -> dict[str, float]:
-    """Current and peak resident memory of this process (Linux /proc), in MiB."""
-    out = {}
-    try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            key, _, value = line.partition(":")
-            if key in ("VmRSS", "VmHWM"):
-                out["rss_mib" if key == "VmRSS" else "peak_rss_mib"] = round(int(value.split()[0]) / 1024, 1)
-    except OSError:
-        import resource
-
-        out["peak_rss_mib"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
-    return out
-
-
-def pct(values: list[float], q: float) -> float:
-    if not values:
-        return float("nan")
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
 
 
 def ms(seconds: float) -> float:
@@ -98,23 +84,15 @@ def forget_query(bot, question: str) -> float:
     for key in keys:
         cache.pop(key, None)
     t = time.perf_counter()
-    bot.embeddings.model.encode([parsed.query], normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False)
+    bot.embeddings.encoder.encode([parsed.query], 1)
     spent = time.perf_counter() - t
     for key in keys:
         cache.pop(key, None)
     return spent
 
 
-def set_threads(threads: int | None) -> int:
-    import torch
-
-    if threads:
-        torch.set_num_threads(threads)
-    return torch.get_num_threads()
-
-
 def questions(quick: bool) -> list[dict]:
-    from assistant.evaluation import load_suite
+    from .evaluation import load_suite
 
     items = load_suite("main")
     return items[::4] if quick else items
@@ -139,7 +117,7 @@ ENTITIES = {
 
 
 def _article_sentences() -> list[str]:
-    from assistant.corpus import parse_document
+    from .corpus import parse_document
 
     text = ARTICLE.read_text(encoding="utf-8")
     return [s.text for s in parse_document("article", text, ARTICLE).sentences]
@@ -185,60 +163,165 @@ def write_corpus(folder: Path, n: int, with_article: bool = True) -> Path:
 
 
 # -- parts -----------------------------------------------------------------------------------------
-COLD_CHILD = r"""
-import json, sys, time
-t_start = time.time()
-sys.path.insert(0, sys.argv[3])
-from assistant import Assistant, Settings
-t_import = time.time()
-bot = Assistant(Settings(data_dir=sys.argv[1], corpus_dir=sys.argv[2]))
-t_ready = time.time()
-answer = bot.ask("How much has trade grown since 1997?")
-t_answer = time.time()
-status = dict(l.split(":", 1) for l in open("/proc/self/status").read().splitlines() if ":" in l)
-print(json.dumps({"t_start": t_start, "t_import": t_import, "t_ready": t_ready, "t_answer": t_answer,
-                  "built": bot.index.built, "ok": "twentyfold" in answer.text.lower(),
-                  "rss_mib": int(status["VmRSS"].split()[0]) / 1024, "peak_rss_mib": int(status["VmHWM"].split()[0]) / 1024}))
-"""
+def _cli(data: Path, *args: str) -> list[str]:
+    return [sys.executable, "-m", "assistant.cli", "--data-dir", str(data), "--corpus-dir", str(CORPUS), *args]
+
+
+def _env(backend: str) -> dict[str, str]:
+    return {**os.environ, "ASSISTANT_LLM": "extractive", "ASSISTANT_EMBEDDING_BACKEND": backend}
+
+
+def _timed(command: list[str], env: dict[str, str]) -> dict:
+    """Run ``command`` to its end: wall seconds and peak RSS of that one process (its own rusage), its output."""
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as errors:
+        t = time.perf_counter()
+        proc = subprocess.Popen(command, stdout=out, stderr=errors, env=env)
+        _, status, usage = os.wait4(proc.pid, 0)  # reaps it: Popen.wait would drop the child's rusage
+        wall = time.perf_counter() - t
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        errors.seek(0)
+        if proc.returncode:
+            raise RuntimeError(f"{' '.join(command[:6])}… failed: {errors.read().decode(errors='replace')[-2000:]}")
+        return {"wall_s": round(wall, 3), "peak_rss_mib": round(usage.ru_maxrss / 1024, 1), "stdout": out.read().decode(errors="replace")}
+
+
+def _prepared(work: Path) -> Path:
+    """A data dir with the index built and the ONNX model exported (neither is what a cold start measures)."""
+    data = work / "cold-data"
+    if not (data / "prepared").exists():
+        _timed(_cli(data, "index"), _env("onnx"))
+        (data / "prepared").touch()
+    return data
 
 
 def run_cold(quick: bool, work: Path) -> dict:
-    """A fresh interpreter: process start → first answer. Run 1 builds the index; later runs reuse it."""
-    data = work / "cold-data"
+    """Fresh processes, index built: the floor (a bare import of what an ONNX query needs) and `assistant ask`
+    on each backend, in turn run after run so a drift of the machine's speed hits all three alike."""
+    data = _prepared(work)
+    commands = {"floor": ([sys.executable, "-c", FLOOR_IMPORTS], _env("onnx"))}
+    commands |= {f"ask ({b})": (_cli(data, "ask", COLD_QUESTION), _env(b)) for b in BACKENDS}
+    for command, env in commands.values():  # warm-up: the OS file cache, not counted
+        _timed(command, env)
+    runs = []
+    for n in range(3 if quick else 5):
+        for name, (command, env) in commands.items():
+            load_before = load()
+            result = _timed(command, env)
+            runs.append({"run": n + 1, "command": name, "wall_s": result["wall_s"], "peak_rss_mib": result["peak_rss_mib"],
+                         "ok": name == "floor" or "twentyfold" in result["stdout"].lower(), "load": load_before})
+    summary = {}
+    for name in commands:
+        mine = [r for r in runs if r["command"] == name]
+        summary[name] = {"median_s": round(statistics.median(r["wall_s"] for r in mine), 3),
+                         "min_s": min(r["wall_s"] for r in mine),
+                         "peak_rss_mib": statistics.median(r["peak_rss_mib"] for r in mine),
+                         "all_ok": all(r["ok"] for r in mine)}
+        # The ratio run by run (each against the floor of the same round), then its median.
+        floors = {r["run"]: r["wall_s"] for r in runs if r["command"] == "floor"}
+        summary[name]["x_floor"] = round(statistics.median(r["wall_s"] / floors[r["run"]] for r in mine), 2)
+    return {"question": COLD_QUESTION, "runs": runs, "summary": summary}
+
+
+def _top_imports(report: str, n: int = 12) -> tuple[list[dict], float]:
+    """The ``n`` packages of a ``-X importtime`` report whose own modules took longest to import (self time
+    summed per top-level package, so the rows never count a nested import twice), and the total (seconds)."""
+    spent: dict[str, int] = {}
+    for line in report.splitlines():
+        match = re.match(r"import time:\s+(\d+) \|\s+\d+ \| *(\S+)", line)
+        if match:
+            package = match.group(2).split(".")[0]
+            spent[package] = spent.get(package, 0) + int(match.group(1))
+    rows = [{"package": k, "self_s": round(v / 1e6, 3)} for k, v in sorted(spent.items(), key=lambda kv: -kv[1])]
+    return rows[:n], round(sum(spent.values()) / 1e6, 3)
+
+
+def run_imports(work: Path) -> dict:
+    """`python -X importtime` of a cold `assistant ask` on each backend: the costliest top-level imports, their
+    total, and which heavy packages the process loaded at all."""
+    data = _prepared(work)
+    out = {}
+    for backend in BACKENDS:
+        command = [sys.executable, "-X", "importtime", *_cli(data, "ask", COLD_QUESTION)[1:]]
+        proc = subprocess.run(command, capture_output=True, text=True, timeout=600, env=_env(backend))
+        top, total = _top_imports(proc.stderr)
+        heavy = [m for m in HEAVY if re.search(rf"\|\s+{m}$", proc.stderr, re.M)]
+        out[backend] = {"top": top, "total_s": total, "heavy_loaded": heavy}
+    return out
+
+
+def run_embed(quick: bool) -> dict:
+    """Each backend in this process: load time, one question at a time (p50/p95 over up to 200 eval questions,
+    every one new to the encoder), and batch throughput over the article's sentences (all cores, as a build)."""
+    import numpy as np
+
+    from .corpus import load_corpus
+    from .embeddings import load_encoder
+
+    settings = Settings()
+    asked = list(dict.fromkeys(item["question"] for item in questions(False)))
+    asked = asked[: 50 if quick else 200]
+    batch = [s.text for s in load_corpus(CORPUS).sentences] * (4 if quick else 16)
+    out, vectors = {}, {}
+    for backend in BACKENDS:
+        t = time.perf_counter()
+        encoder = load_encoder(backend, settings.model_cache_dir)
+        loaded = time.perf_counter() - t
+        encoder.encode(asked[:3], 1)  # first-call allocations
+        single = []
+        for question in asked:
+            t = time.perf_counter()
+            encoder.encode([question], 1)
+            single.append(time.perf_counter() - t)
+        with encoder.all_cores():
+            t = time.perf_counter()
+            encoder.encode(batch, 64)
+            spent = time.perf_counter() - t
+        vectors[backend] = encoder.encode(asked, 64)
+        out[backend] = {"load_s": round(loaded, 3), "questions": len(asked), "query_p50_ms": ms(percentile(single, 0.5)),
+                        "query_p95_ms": ms(percentile(single, 0.95)), "batch_texts": len(batch),
+                        "batch_texts_per_s": round(len(batch) / spent, 1), "load": load()}
+    agreement = (vectors["onnx"] * vectors["torch"]).sum(axis=1)
+    return {"backends": out, "min_cosine": round(float(np.min(agreement)), 7)}
+
+
+def run_chat(quick: bool, work: Path) -> dict:
+    """`assistant chat` from the command to its "Ready … Open URL" line, the page then fetched once."""
+    import httpx
+
+    data = _prepared(work)
     runs = []
     for n in range(2 if quick else 4):
         load_before = load()
-        t0 = time.time()
-        proc = subprocess.run([sys.executable, "-c", COLD_CHILD, str(data), str(CORPUS), str(ROOT)],
-                              capture_output=True, text=True, timeout=900, env={**os.environ, "ASSISTANT_LLM": "extractive"})
-        if proc.returncode:
-            raise RuntimeError(f"cold-start child failed: {proc.stderr[-2000:]}")
-        child = json.loads(proc.stdout.strip().splitlines()[-1])
-        runs.append({
-            "run": n + 1, "index": "built" if child["built"] else "reused", "ok": child["ok"],
-            "spawn_to_python_s": round(child["t_start"] - t0, 3),
-            "imports_s": round(child["t_import"] - child["t_start"], 3),
-            "assistant_s": round(child["t_ready"] - child["t_import"], 3),
-            "first_answer_s": round(child["t_answer"] - child["t_ready"], 3),
-            "total_s": round(child["t_answer"] - t0, 3),
-            "rss_mib": round(child["rss_mib"], 1), "peak_rss_mib": round(child["peak_rss_mib"], 1),
-            "load": load_before,
-        })
-    reused = [r["total_s"] for r in runs if r["index"] == "reused"]
-    return {"runs": runs, "cold_start_s": round(statistics.median(reused), 3) if reused else None,
-            "cold_start_min_s": min(reused) if reused else None}
+        t = time.perf_counter()
+        proc = subprocess.Popen(_cli(data, "chat", "--port", str(free_port())), stdout=subprocess.DEVNULL,
+                                stderr=subprocess.PIPE, text=True, env=_env("onnx"))
+        try:
+            line = ""
+            while "Ready" not in line:
+                line = proc.stderr.readline()
+                if not line and proc.poll() is not None:
+                    raise RuntimeError(f"assistant chat exited with {proc.returncode}")
+            ready = time.perf_counter() - t
+            url = line.split("Open ", 1)[1].strip()
+            runs.append({"run": n + 1, "ready_s": round(ready, 3), "page_status": httpx.get(url, timeout=10).status_code,
+                         "load": load_before})
+        finally:
+            proc.terminate()
+            proc.wait(timeout=30)
+    return {"runs": runs, "ready_s": round(statistics.median(r["ready_s"] for r in runs), 3)}
 
 
 def _bot(**overrides):
-    from assistant import Assistant, Settings
+    from . import Assistant
 
     return Assistant(Settings(**{"llm": "extractive", **overrides}))
 
 
-def run_warm(quick: bool, work: Path) -> dict:
-    from assistant.evaluation import judge
+def run_warm(quick: bool, work: Path, backend: str) -> dict:
+    from .evaluation import judge
 
-    bot = _bot(data_dir=work / "warm-data", corpus_dir=CORPUS)
+    bot = _bot(data_dir=work / "warm-data", corpus_dir=CORPUS, embedding_backend=backend)
     items = questions(quick)
     for item in items:  # warm-up pass: caches, lazy imports, Chroma pages
         bot.ask(item["question"])
@@ -260,14 +343,14 @@ def run_warm(quick: bool, work: Path) -> dict:
             cached.append(time.perf_counter() - t)
 
     def row(v: list[float]) -> dict:
-        return {"p50_ms": ms(pct(v, 0.5)), "p95_ms": ms(pct(v, 0.95)), "mean_ms": ms(statistics.fmean(v))}
+        return {"p50_ms": ms(percentile(v, 0.5)), "p95_ms": ms(percentile(v, 0.95)), "mean_ms": ms(statistics.fmean(v))}
 
     table = {stage: row(v) for stage, v in stages.items()}
     table["(query embedding, inside retrieve)"] = row(embed)
     table["total"] = row(totals)
     table["total, repeated question"] = row(cached)
     return {"questions": len(items), "passes": passes, "stages": table, "accuracy": round(sum(correct) / len(correct), 4),
-            "torch_threads": set_threads(None), "load_before": load_before, "load_after": load(), **rss_mib()}
+            "backend": backend, "load_before": load_before, "load_after": load(), **rss_mib()}
 
 
 SCALE_CHILD = "scale-worker"
@@ -275,12 +358,10 @@ SCALE_CHILD = "scale-worker"
 
 def scale_worker(n: int, work: Path, quick: bool) -> dict:
     """One corpus size, in its own process (clean memory numbers): build, size on disk, query latency."""
-    from assistant.core import shared_embeddings
-    from assistant.corpus import load_corpus
-    from assistant.evaluation import judge
-    from assistant.index import open_index
-
-    from assistant import Settings
+    from .core import shared_embeddings
+    from .corpus import load_corpus
+    from .evaluation import judge
+    from .index import open_index
 
     folder = work / f"corpus-{n}"
     if len(list(folder.glob("*.md"))) + len(list(folder.glob("*.txt"))) != n:  # a kept work dir holds it already
@@ -290,7 +371,7 @@ def scale_worker(n: int, work: Path, quick: bool) -> dict:
     t = time.perf_counter()
     corpus = load_corpus(folder)
     t_load = time.perf_counter() - t
-    embeddings = shared_embeddings()
+    embeddings = shared_embeddings(settings)
     t = time.perf_counter()
     index = open_index(corpus, embeddings, settings)
     t_build = time.perf_counter() - t
@@ -319,10 +400,10 @@ def scale_worker(n: int, work: Path, quick: bool) -> dict:
     return {
         "documents": len(corpus.documents), "chunks": index.chunk_count, "sentences": len(corpus.sentences),
         "load_corpus_s": round(t_load, 2), **build, "assistant_open_s": round(bot.startup_seconds, 2),
-        "questions": len(items), "retrieve_p50_ms": ms(pct(retrieve, 0.5)), "retrieve_p95_ms": ms(pct(retrieve, 0.95)),
-        "embed_query_p50_ms": ms(pct(embed, 0.5)),
-        "search_p50_ms": ms(pct([r - e for r, e in zip(retrieve, embed)], 0.5)),
-        "answer_p50_ms": ms(pct(total, 0.5)), "answer_p95_ms": ms(pct(total, 0.95)),
+        "questions": len(items), "retrieve_p50_ms": ms(percentile(retrieve, 0.5)), "retrieve_p95_ms": ms(percentile(retrieve, 0.95)),
+        "embed_query_p50_ms": ms(percentile(embed, 0.5)),
+        "search_p50_ms": ms(percentile([r - e for r, e in zip(retrieve, embed)], 0.5)),
+        "answer_p50_ms": ms(percentile(total, 0.5)), "answer_p95_ms": ms(percentile(total, 0.95)),
         "accuracy": round(sum(correct) / len(correct), 4), "load_query": load_query, **rss_mib(),
     }
 
@@ -332,7 +413,7 @@ def run_scale(sizes: list[int], quick: bool, work: Path, keep: bool) -> dict:
     for n in sizes:
         console.print(f"[dim]scale: indexing {n:,} document(s)… (load {load()})[/]")
         out = work / f"scale-{n}.json"
-        proc = subprocess.run([sys.executable, __file__, SCALE_CHILD, str(n), str(work), "1" if quick else "0", str(out)],
+        proc = subprocess.run([sys.executable, "-m", "assistant.bench", SCALE_CHILD, str(n), str(work), "1" if quick else "0", str(out)],
                               capture_output=True, text=True, timeout=6 * 3600)
         if proc.returncode:
             raise RuntimeError(f"scale worker {n} failed: {proc.stderr[-3000:]}")
@@ -368,11 +449,11 @@ def _baseline_store(bot, chunk_size: int, overlap: int):
     return store, len(docs)
 
 
-def run_baseline(quick: bool, work: Path, warm: dict | None) -> dict:
+def run_baseline(quick: bool, work: Path) -> dict:
     """Plain LangChain RAG (character splitter + same MiniLM + Chroma similarity_search, k=4) feeding the
     same extractive generator, against our pipeline, on the main eval questions."""
-    from assistant.evaluation import judge
-    from assistant.generation import ExtractiveGenerator
+    from .evaluation import judge
+    from .generation import ExtractiveGenerator
 
     bot = _bot(data_dir=work / "warm-data", corpus_dir=CORPUS)
     generator = ExtractiveGenerator(bot.scorer, bot.settings.refusal_threshold, bot.settings.max_answer_sentences)
@@ -392,7 +473,7 @@ def run_baseline(quick: bool, work: Path, warm: dict | None) -> dict:
                 retrieve.append(t_retrieve)
                 correct.append(judge(item, answer))
         answerable = [c for c, i in zip(correct, items * passes) if i["kind"] not in ("unanswerable", "false_premise")]
-        return {"p50_ms": ms(pct(totals, 0.5)), "p95_ms": ms(pct(totals, 0.95)), "retrieve_p50_ms": ms(pct(retrieve, 0.5)),
+        return {"p50_ms": ms(percentile(totals, 0.5)), "p95_ms": ms(percentile(totals, 0.95)), "retrieve_p50_ms": ms(percentile(retrieve, 0.5)),
                 "accuracy": round(sum(correct) / len(correct), 4), "answer_accuracy": round(sum(answerable) / len(answerable), 4)}
 
     def ours(question: str):
@@ -420,27 +501,25 @@ def run_baseline(quick: bool, work: Path, warm: dict | None) -> dict:
 
 
 def run_overhead(docs: int, reps: int, work: Path) -> dict:
-    """Same texts, same model: our whole indexing path (chunking, batching, Chroma writes) vs one raw
-    ``SentenceTransformer.encode`` call over all of them."""
-    from assistant import Settings
-    from assistant.core import shared_embeddings
-    from assistant.corpus import load_corpus
-    from assistant.embeddings import all_cores
-    from assistant.index import _records, chunk_corpus, open_index
+    """Same texts, same model: our whole indexing path (chunking, batching, Chroma writes) vs one raw encoder
+    call (the default backend's) over all of them."""
+    from .core import shared_embeddings
+    from .corpus import load_corpus
+    from .index import _records, chunk_corpus, open_index
 
     folder = write_corpus(work / "overhead-corpus", docs, with_article=False)
     corpus = load_corpus(folder)
-    emb = shared_embeddings()
+    emb = shared_embeddings(Settings())
     chunks = chunk_corpus(corpus, emb, Settings())
     _, texts, _ = _records(corpus, chunks)
-    emb.model.encode(texts[:64], batch_size=emb.batch_size)  # warm the model
+    emb.encoder.encode(texts[:64], emb.batch_size)  # warm the model
     raw_times, our_times, encode_times = [], [], []
     load_before = load()
     real_encode = emb.encode
     for rep in range(reps):
-        with all_cores():  # the threads the indexing path encodes with
+        with emb.encoder.all_cores():  # the threads the indexing path encodes with
             t = time.perf_counter()
-            emb.model.encode(texts, batch_size=emb.batch_size, normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False)
+            emb.encoder.encode(texts, emb.batch_size)
             raw_times.append(time.perf_counter() - t)
         emb._cache.clear()
         spent = [0.0]
@@ -477,7 +556,18 @@ def targets(results: dict) -> list[dict]:
         rows.append({"target": name, "limit": limit, "unit": unit, "measured": value,
                      "met": None if value is None else value <= limit, "note": note})
 
-    warm = results.get("warm")
+    cold = results.get("cold")
+    if cold:
+        ask = cold["summary"]["ask (onnx)"]
+        note = f"median of {len(cold['runs']) // len(cold['summary'])} fresh processes, index built"
+        add("cold_ask_s", ask["median_s"], note)
+        add("cold_ask_x_floor", ask["x_floor"], f"floor `{FLOOR_IMPORTS}` = {cold['summary']['floor']['median_s']} s")
+        add("cold_ask_peak_rss_mib", ask["peak_rss_mib"], "whole `assistant ask` process")
+    if "chat" in results:
+        add("chat_ready_s", results["chat"]["ready_s"], "command → 'Ready … Open URL' line")
+    if "embed" in results:
+        add("query_embed_p50_ms", results["embed"]["backends"]["onnx"]["query_p50_ms"], "onnx backend, one question per call")
+    warm = results.get("warm", {}).get("onnx")
     if warm:
         add("warm_p50_ms", warm["stages"]["total"]["p50_ms"], f"load {warm['load_before']}")
     scale = {r["documents"]: r for r in results.get("scale", {}).get("rows", [])}
@@ -485,31 +575,42 @@ def targets(results: dict) -> list[dict]:
         add("retrieve_p50_ms@1", scale[min(scale)]["retrieve_p50_ms"] if 1 in scale else None, "hybrid dense+BM25 stage")
         add("retrieve_p50_ms@10000", scale[10_000]["retrieve_p50_ms"] if 10_000 in scale else None,
             "" if 10_000 in scale else f"not run (--large); largest run: {max(scale):,} docs = {scale[max(scale)]['retrieve_p50_ms']} ms")
-    cold = results.get("cold")
-    if cold:
-        add("cold_start_s", cold["cold_start_s"], "index already built; median of fresh processes")
     over = results.get("overhead")
     if over:
         add("indexing_overhead_x", over["overhead_x"], f"{over['texts']} texts, load {over['load_before']}")
-    peaks = [r["peak_rss_mib"] for r in results.get("cold", {}).get("runs", []) if "peak_rss_mib" in r]
+    peaks = [r["peak_rss_mib"] for r in results.get("cold", {}).get("runs", []) if r["command"] == "ask (onnx)"]
     if warm:
         peaks.append(warm.get("peak_rss_mib", 0))
     if peaks:
-        add("rss_gib", round(max(peaks) / 1024, 3), "peak RSS serving the article (cold child / warm process)")
+        add("rss_gib", round(max(peaks) / 1024, 3), "peak RSS serving the article (cold ask / warm process)")
     return rows
 
 
 def tables(results: dict) -> list[tuple[str, list[str], list[list]]]:
     out = []
     if "cold" in results:
-        runs = results["cold"]["runs"]
-        cols = ["run", "index", "spawn_to_python_s", "imports_s", "assistant_s", "first_answer_s", "total_s", "peak_rss_mib", "load"]
-        out.append(("Cold start: fresh process → first answer", cols, [[r[c] for c in cols] for r in runs]))
-    if "warm" in results:
-        w = results["warm"]
+        c = results["cold"]
+        cols = ["command", "median_s", "min_s", "x_floor", "peak_rss_mib", "all_ok"]
+        out.append((f"Cold start: fresh process, index built ('{c['question']}'; each run's time / the floor's of that round)",
+                    cols, [[name, *(v[k] for k in cols[1:])] for name, v in c["summary"].items()]))
+    if "imports" in results:
+        for backend, v in results["imports"].items():
+            out.append((f"Imports of a cold `assistant ask`, {backend} backend (python -X importtime, self time by package): "
+                        f"total {v['total_s']} s; heavy packages loaded: {', '.join(v['heavy_loaded']) or 'none'}",
+                        ["package", "seconds"], [[r["package"], r["self_s"]] for r in v["top"]]))
+    if "embed" in results:
+        e = results["embed"]
+        cols = ["load_s", "questions", "query_p50_ms", "query_p95_ms", "batch_texts", "batch_texts_per_s", "load"]
+        out.append((f"Embedding, both backends side by side (min cosine between them {e['min_cosine']})", ["backend", *cols],
+                    [[b, *(v[k] for k in cols)] for b, v in e["backends"].items()]))
+    if "chat" in results:
+        cols = ["run", "ready_s", "page_status", "load"]
+        out.append((f"Chat page: command → 'Ready … Open URL' (median {results['chat']['ready_s']} s)", cols,
+                    [[r[c] for c in cols] for r in results["chat"]["runs"]]))
+    for backend, w in results.get("warm", {}).items():
         rows = [[stage, v["p50_ms"], v["p95_ms"], v["mean_ms"]] for stage, v in w["stages"].items()]
-        out.append((f"Warm answer latency by stage ({w['questions']} questions × {w['passes']}, accuracy {w['accuracy']}, "
-                    f"RSS {w.get('rss_mib')} MiB, peak {w.get('peak_rss_mib')} MiB, load {w['load_before']}→{w['load_after']})",
+        out.append((f"Warm answer latency by stage, {backend} backend ({w['questions']} questions × {w['passes']}, accuracy "
+                    f"{w['accuracy']}, RSS {w.get('rss_mib')} MiB, peak {w.get('peak_rss_mib')} MiB, load {w['load_before']}→{w['load_after']})",
                     ["stage", "p50 ms", "p95 ms", "mean ms"], rows))
     if "scale" in results:
         cols = ["documents", "chunks", "records", "build_s", "chunks_per_s", "records_per_s", "index_mib", "assistant_open_s",
@@ -527,7 +628,7 @@ def tables(results: dict) -> list[tuple[str, list[str], list[list]]]:
     if "overhead" in results:
         o = results["overhead"]
         cols = ["documents", "texts", "raw_encode_s", "our_index_s", "our_encode_s", "our_other_s", "raw_texts_per_s", "our_texts_per_s", "overhead_x", "load_before", "load_after"]
-        out.append(("Indexing path vs raw SentenceTransformer.encode (best of reps)", cols, [[o[c] for c in cols]]))
+        out.append(("Indexing path vs one raw encoder call (best of reps)", cols, [[o[c] for c in cols]]))
     if results.get("targets"):
         out.append(("Targets", ["target", "limit", "measured", "met", "note"],
                     [[t["target"], f"≤ {t['limit']} {t['unit']}", t["measured"], {True: "yes", False: "NO", None: "n/a"}[t["met"]], t["note"]] for t in results["targets"]]))
@@ -538,7 +639,7 @@ def markdown(results: dict) -> str:
     meta = results["meta"]
     lines = [f"# Benchmarks ({meta['started']})", "",
              f"{meta['cpus']} CPU(s), Python {meta['python']}, {meta['platform']}; load average at start {meta['load_start']}, "
-             f"at end {meta.get('load_end')}; torch threads {meta.get('torch_threads')}. Latencies in ms, sizes in MiB. "
+             f"at end {meta.get('load_end')}; default embedding backend {meta.get('embedding_backend')}. Latencies in ms, sizes in MiB. "
              "Every measured question is embedded afresh (its cached embedding dropped) unless marked 'repeated'. "
              "Numbers are not asserted anywhere.", ""]
     for title, cols, rows in tables(results):
@@ -573,15 +674,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--report-dir", type=Path, default=REPORT_DIR)
     parser.add_argument("--work-dir", type=Path, help="keep corpora and indexes here; a later run re-measures queries on them without rebuilding")
     parser.add_argument("--name", default="bench", help="report file stem")
-    parser.add_argument("--threads", type=int, help="torch intra-op threads (default: torch's, = cores); children get OMP_NUM_THREADS")
+    parser.add_argument("--threads", type=int, help="OMP/MKL threads of the measured child processes (default: one per core)")
     args = parser.parse_args(argv)
     if args.threads:
         os.environ["OMP_NUM_THREADS"] = os.environ["MKL_NUM_THREADS"] = str(args.threads)
+    # Every data dir of the run (and every child) shares the user's exported ONNX model: exporting is set-up,
+    # not something measured.
+    os.environ.setdefault("ASSISTANT_MODELS_DIR", str(Settings().model_cache_dir))
     parts = args.only or PARTS
     sizes = args.sizes or ([1, 100] if args.quick else [1, 100, 1000]) + ([10_000] if args.large else [])
     results: dict = {"meta": {"started": time.strftime("%Y-%m-%d %H:%M:%S"), "cpus": os.cpu_count(), "python": platform.python_version(),
                               "platform": platform.platform(terse=True), "load_start": list(os.getloadavg()), "parts": parts,
-                              "sizes": sizes, "quick": args.quick, "torch_threads": set_threads(args.threads)}}
+                              "sizes": sizes, "quick": args.quick, "embedding_backend": Settings().embedding_backend}}
     keep = args.work_dir is not None
     work = args.work_dir or Path(tempfile.mkdtemp(prefix="summit-bench-"))
     work.mkdir(parents=True, exist_ok=True)
@@ -591,12 +695,18 @@ def main(argv: list[str] | None = None) -> int:
             started = time.perf_counter()
             if part == "cold":
                 results["cold"] = run_cold(args.quick, work)
+            elif part == "imports":
+                results["imports"] = run_imports(work)
+            elif part == "embed":
+                results["embed"] = run_embed(args.quick)
+            elif part == "chat":
+                results["chat"] = run_chat(args.quick, work)
             elif part == "warm":
-                results["warm"] = run_warm(args.quick, work)
+                results["warm"] = {backend: run_warm(args.quick, work, backend) for backend in BACKENDS}
             elif part == "scale":
                 results["scale"] = run_scale(sizes, args.quick, work, keep)
             elif part == "baseline":
-                results["baseline"] = run_baseline(args.quick, work, results.get("warm"))
+                results["baseline"] = run_baseline(args.quick, work)
             elif part == "overhead":
                 results["overhead"] = run_overhead(max(5, args.overhead_docs // (4 if args.quick else 1)), 1 if args.quick else 2, work)
             results["meta"].setdefault("part_seconds", {})[part] = round(time.perf_counter() - started, 1)

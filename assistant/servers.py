@@ -1,10 +1,12 @@
-"""Real servers on loopback for tests and eval scripts: a free port, and a process that is always stopped."""
+"""Measuring helpers shared by the benchmark, the eval scripts and the tests: a free loopback port, a server
+process that is always stopped, percentiles and resident memory."""
 
 from __future__ import annotations
 
 import contextlib
 import socket
 import subprocess
+import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -46,8 +48,6 @@ def serving(
 
 
 def llama_server_command(model_path: str, port: int) -> list[str]:
-    import sys
-
     return [
         sys.executable, "-m", "llama_cpp.server", "--model", model_path, "--host", "127.0.0.1", "--port", str(port),
         "--n_ctx", "2048", "--n_threads", "2", "--chat_format", "chatml", "--model_alias", "smollm2",
@@ -65,3 +65,26 @@ def answers(url: str) -> Callable[[], bool]:
             return False
 
     return check
+
+
+def percentile(values: list[float], q: float) -> float:
+    """The ``q`` quantile (0..1) of ``values`` by nearest rank on the sorted list; NaN when empty."""
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
+
+
+def rss_mib() -> dict[str, float]:
+    """Current and peak resident memory of this process (Linux /proc), in MiB; the peak for both elsewhere."""
+    out = {}
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            key, _, value = line.partition(":")
+            if key in ("VmRSS", "VmHWM"):
+                out["rss_mib" if key == "VmRSS" else "peak_rss_mib"] = round(int(value.split()[0]) / 1024, 1)
+    except OSError:
+        import resource
+
+        out["rss_mib"] = out["peak_rss_mib"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+    return out
