@@ -218,7 +218,8 @@ def bot_for(bot: Assistant, suite: str) -> Assistant:
     corpus = suite_corpus(suite, bot.settings.corpus_dir)
     if corpus is None:
         return bot
-    return Assistant(bot.settings, corpus_dir=corpus, data_dir=bot.settings.data_dir / "eval-corpora" / suite)
+    own = bot.settings.data_dir / "eval-corpora" / suite
+    return Assistant(bot.settings, corpus_dir=corpus, data_dir=own, models_dir=bot.settings.model_cache_dir)
 
 
 def evaluate(bot: Assistant, suite: str = "main", config: str = DEFAULT_CONFIG, progress: bool = True) -> Report:

@@ -27,6 +27,7 @@ class Sample:
     id: str
     features: dict[str, float]
     label: int  # 1 when answering from this evidence is right
+    words: int  # length of the question
 
 
 def _document(suite: str) -> str:
@@ -45,7 +46,7 @@ def collect(bot: Assistant, suites: tuple[str, ...] = FIT_SUITES) -> list[Sample
             answer = runner.chat(item["question"], history_of(item, runner))
             if answer.kind == "answer" and answer.features:
                 label = int(item["kind"] in ANSWERABLE and judge(item, answer))
-                samples.append(Sample(suite, item["id"], answer.features, label))
+                samples.append(Sample(suite, item["id"], answer.features, label, len(item["question"].split())))
     return samples
 
 
@@ -76,6 +77,7 @@ def fit(samples: list[Sample], c: float = 1.0) -> tuple[AnswerabilityModel, dict
         tuple(float(v) for v in model.coef_[0]),
         float(model.intercept_[0]),
         threshold,
+        max(s.words for s in samples),
     )
     report = {
         "samples": len(y),

@@ -102,6 +102,10 @@ class AnswerabilityModel:
     coef: tuple[float, ...]
     intercept: float
     threshold: float  # answer when the probability is at least this
+    max_words: int  # the longest question it was fitted on: it does not judge far outside what it has seen
+
+    def judges(self, question: Question) -> bool:
+        return len(question.text.split()) <= self.max_words
 
     def probability(self, values: dict[str, float]) -> float:
         z = self.intercept + sum(
@@ -115,7 +119,13 @@ class AnswerabilityModel:
             return None
         data = json.loads(path.read_text(encoding="utf-8"))
         return cls(
-            tuple(data["features"]), tuple(data["mean"]), tuple(data["scale"]), tuple(data["coef"]), float(data["intercept"]), float(data["threshold"])
+            tuple(data["features"]),
+            tuple(data["mean"]),
+            tuple(data["scale"]),
+            tuple(data["coef"]),
+            float(data["intercept"]),
+            float(data["threshold"]),
+            int(data["max_words"]),
         )
 
     def to_dict(self) -> dict:
@@ -126,4 +136,5 @@ class AnswerabilityModel:
             "coef": list(self.coef),
             "intercept": self.intercept,
             "threshold": self.threshold,
+            "max_words": self.max_words,
         }

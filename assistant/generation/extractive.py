@@ -623,7 +623,7 @@ class ExtractiveGenerator(AnswerGenerator):
         if unanswered:  # say which part is left open rather than let the quotes seem to answer it
             text += " The article does not answer: " + " ".join(f"“{part}”" for part in unanswered)
         seen = answerability.features(question, scored, top, self.scorer)
-        chance = self.answerability.probability(seen) if self.answerability else None
+        chance = self.answerability.probability(seen) if self.answerability and self.answerability.judges(question) else None
         if chance is not None and self.answerability and chance < self.answerability.threshold:
             refusal = self._refusal(question, self._does_not_say(question), [top])
             refusal.features, refusal.answerability = seen, chance
