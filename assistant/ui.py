@@ -84,23 +84,24 @@ def document_title(doc: Document) -> str:
 
 
 def page_text(corpus: Corpus) -> PageText:
-    """Title, description and examples built from the loaded documents: one document's title as is; for
-    several, a count and the first few titles. The bundled article's example questions only when it is loaded."""
+    """Title, description and examples built from the loaded documents: one document's title as the
+    heading; for several, a count as the heading and the first few titles in the description. The
+    bundled article's example questions only when that article is loaded."""
     docs = corpus.documents
     titles = list(dict.fromkeys(document_title(d) for d in docs))
     if len(docs) == 1:
         title = titles[0]
-        shown = f"“{title}”"
+        shown = ""  # the heading above already names it
         subject = "this document"
     else:
         title = f"Questions on {len(docs)} documents"
-        shown = "; ".join(f"“{t}”" for t in titles[:TITLES_IN_DESCRIPTION])
+        shown = "Ask about " + "; ".join(f"“{t}”" for t in titles[:TITLES_IN_DESCRIPTION])
         more = len(titles) - TITLES_IN_DESCRIPTION
-        shown += f" and {more} more" if more > 0 else ""
+        shown += (f" and {more} more" if more > 0 else "") + ". "
         subject = "these documents"
     return PageText(
         title=title,
-        description=f"Ask about {shown}. Answers come only from {subject}, with the sentences they rely on cited.",
+        description=f"{shown}Answers come only from {subject}, with the sentences they rely on cited.",
         examples=EXAMPLES if any(d.doc_id == BUNDLED_DOC_ID for d in docs) else NEUTRAL_EXAMPLES,
         placeholder=f"Ask about {subject}…",
         chat_placeholder=f"Ask a question about {subject}, or pick an example below.",
