@@ -23,6 +23,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Iterator
 from datetime import datetime, timezone
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -30,14 +31,12 @@ import gradio as gr
 
 from .answer import Answer, Citation
 from .core import Assistant, QuestionError
+from .corpus import Corpus, Document
 
 log = logging.getLogger(__name__)
 
-TITLE = "South Korea–Cambodia Summit Assistant"
-DESCRIPTION = (
-    "Ask about the South Korea–Cambodia strategic-partnership summit in Seoul. "
-    "Answers come only from the news article, with the sentences they rely on cited."
-)
+# The bundled article's example questions; a page over other documents gets a neutral one instead.
+BUNDLED_DOC_ID = "korea-cambodia-summit"
 EXAMPLES = [
     "What is this article about?",
     "Who did Yoon Suk Yeol meet in Seoul?",
@@ -47,6 +46,9 @@ EXAMPLES = [
     "What is the exact date of the summit?",
     "Why was the summit held in Phnom Penh?",
 ]
+NEUTRAL_EXAMPLES = ["What is this article about?"]
+HEADLINE_CHARS = 100  # a first line this short may serve as the title of a document without one
+TITLES_IN_DESCRIPTION = 3  # with more documents, the description names this many and counts the rest
 ERROR_REPLY = "Something went wrong answering that; please try again."
 REFUSAL_NOTE = "The article does not answer this."
 CORRECTION_NOTE = "Premise corrected."
@@ -57,6 +59,55 @@ HARD_LIMIT_FACTOR = 25
 # Everything after this marker in an assistant message is the HTML sources block (not part of the answer).
 SOURCES_MARKER = '<div class="summit-meta">'
 RESPOND_QUEUE = "summit-respond"  # the one concurrency group every answering event shares
+
+
+@dataclass(frozen=True)
+class PageText:
+    """The words on the page that depend on the corpus: a user who points the assistant at their own
+    documents sees their titles, not the bundled summit article's."""
+
+    title: str
+    description: str
+    examples: list[str]
+    placeholder: str
+    chat_placeholder: str
+    auth_message: str
+
+
+def document_title(doc: Document) -> str:
+    """A document's title for the page: its sidecar title or Markdown heading; failing those, its first line
+    when that is short enough to be a headline; else the name made from its file name."""
+    if doc.title != doc.doc_id.replace("-", " ").title():
+        return doc.title
+    first = doc.text.strip().split("\n", 1)[0].strip()
+    return first if 0 < len(first) <= HEADLINE_CHARS else doc.title
+
+
+def page_text(corpus: Corpus) -> PageText:
+    """Title, description and examples built from the loaded documents: one document's title as the
+    heading; for several, a count as the heading and the first few titles in the description. The
+    bundled article's example questions only when that article is loaded."""
+    docs = corpus.documents
+    titles = list(dict.fromkeys(document_title(d) for d in docs))
+    if len(docs) == 1:
+        title = titles[0]
+        shown = ""  # the heading above already names it
+        subject = "this document"
+    else:
+        title = f"Questions on {len(docs)} documents"
+        shown = "Ask about " + "; ".join(f"“{t}”" for t in titles[:TITLES_IN_DESCRIPTION])
+        more = len(titles) - TITLES_IN_DESCRIPTION
+        shown += (f" and {more} more" if more > 0 else "") + ". "
+        subject = "these documents"
+    return PageText(
+        title=title,
+        description=f"{shown}Answers come only from {subject}, with the sentences they rely on cited.",
+        examples=EXAMPLES if any(d.doc_id == BUNDLED_DOC_ID for d in docs) else NEUTRAL_EXAMPLES,
+        placeholder=f"Ask about {subject}…",
+        chat_placeholder=f"Ask a question about {subject}, or pick an example below.",
+        auth_message=f"Sign in to ask about {subject}.",
+    )
+
 
 CSS = """
 .summit-meta { margin-top: 0.75em; font-size: 0.95em; }
@@ -266,7 +317,7 @@ class ChatPage:
 
     # -- chat ----------------------------------------------------------------------------------------
     def respond(self, message: str, history: list[dict]) -> Iterator[str]:
-        """Answer a question about the summit article from the article alone, with cited sources.
+        """Answer a question from the loaded documents alone, with cited sources.
 
         Streams the answer text, then the whole reply with a Sources block (HTML) appended.
         """
@@ -356,9 +407,10 @@ class ChatPage:
 
     # -- layout --------------------------------------------------------------------------------------
     def build(self) -> gr.Blocks:
+        text = page_text(self.bot.corpus)
         chatbot = _make_safe_chatbot(
             gr.Chatbot(
-                label="Summit assistant",
+                label="Assistant",
                 scale=1,
                 height="65vh",
                 min_height=360,
@@ -368,11 +420,11 @@ class ChatPage:
                 latex_delimiters=[],
                 feedback_options=("Like", "Dislike"),
                 buttons=["copy"],
-                placeholder="Ask a question about the summit, or pick an example below.",
+                placeholder=text.chat_placeholder,
             )
         )
         textbox = gr.Textbox(
-            placeholder="Ask about the South Korea–Cambodia summit…",
+            placeholder=text.placeholder,
             show_label=False,
             autofocus=True,
             submit_btn=True,
@@ -382,9 +434,9 @@ class ChatPage:
             self.respond,
             chatbot=chatbot,
             textbox=textbox,
-            title=TITLE,
-            description=DESCRIPTION,
-            examples=EXAMPLES,
+            title=escape_html(text.title),  # titles come from documents: shown as text, never as markup
+            description=escape_markdown(text.description),
+            examples=text.examples,
             cache_examples=False,
             run_examples_on_click=True,
             flagging_mode="never",  # votes go through chatbot.like below, not Gradio's CSV flagging
@@ -394,6 +446,7 @@ class ChatPage:
             save_history=False,
             fill_height=True,
         )
+        demo.title = text.title  # the browser tab's title is set as text, so it keeps its own characters
         with demo:
             chatbot.like(self.feedback, [chatbot], None, api_visibility="private")
         # ChatInterface gives the /respond API and the page's own submit/example events separate queues, each
@@ -468,7 +521,7 @@ def launch(
         "ssr_mode": False,
         "pwa": False,
         "max_file_size": "1mb",  # the page takes no uploads
-        "auth_message": "Sign in to ask about the South Korea–Cambodia summit." if auth or settings.auth else None,
+        "auth_message": page_text(bot.corpus).auth_message if auth or settings.auth else None,
     }
     options.update(launch_kwargs)
     demo.launch(**options)

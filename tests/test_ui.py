@@ -6,6 +6,7 @@ import copy
 import json
 import logging
 import os
+from types import SimpleNamespace
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")  # before gradio_client imports huggingface_hub
 
@@ -14,7 +15,8 @@ import httpx
 import pytest
 from gradio_client import Client
 
-from assistant import Answer, Assistant, Citation
+from assistant import Answer, Assistant, Citation, Settings
+from assistant.corpus import Corpus, parse_document
 from assistant.ui import (
     CORRECTION_NOTE,
     ERROR_REPLY,
@@ -23,6 +25,7 @@ from assistant.ui import (
     ChatPage,
     escape_markdown,
     launch,
+    page_text,
     plain_history,
     render_answer,
     unescape_markdown,
@@ -230,6 +233,68 @@ def test_sources_escape_corpus_text(bot):
 def test_escape_markdown_round_trips(text):
     assert unescape_markdown(escape_markdown(text)) == text
     assert "<" not in escape_markdown(text)
+
+
+# -- the page's title and description come from the corpus -----------------------------------------------
+
+FISHERIES_TITLE = "Tonle Sap fishers report a record dry-season catch"
+FISHERIES = (
+    f"{FISHERIES_TITLE}\n"
+    "Fishers on the Tonle Sap lake landed 41,000 tonnes of fish between November and May, the fisheries office said.\n"
+    "The office credited a longer flood pulse, which kept the flooded forest under water for six more weeks.\n"
+    "Prices at the Siem Reap market fell by a fifth as the catch came in.\n"
+)
+ELSEWHERE = ("summit", "korea", "cambodia", "seoul", "yoon", "hun manet")
+
+
+def shown_text(config: dict) -> str:
+    """Everything the served page shows as words: tab title, headings, description, placeholders, examples."""
+    texts = [config["title"]]
+    for component in config["components"]:
+        props = component.get("props", {})
+        texts += [str(props.get(key) or "") for key in ("value", "placeholder", "label") if component["type"] in ("markdown", "textbox", "chatbot")]
+        texts += [str(example) for example in props.get("examples") or []]
+    return "\n".join(texts)
+
+
+def test_page_names_a_users_own_document_not_the_summit(tmp_path):
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "fisheries.txt").write_text(FISHERIES, encoding="utf-8")
+    other = Assistant(Settings(data_dir=tmp_path / "data", corpus_dir=corpus))
+    served = launch(other, port=free_port(), prevent_thread_lock=True, quiet=True)
+    try:
+        config = httpx.get(served.local_url + "config", timeout=10).json()
+    finally:
+        served.close()
+    shown = shown_text(config)
+    assert config["title"] == FISHERIES_TITLE  # the first line serves as the title of a file without one
+    heading, description = [c["props"]["value"] for c in config["components"] if c["type"] == "markdown"][:2]
+    assert FISHERIES_TITLE in heading and "Answers come only from this document" in description
+    assert not [word for word in ELSEWHERE if word in shown.lower()], shown
+
+
+def test_default_page_is_titled_by_the_articles_sidecar(app, bot):
+    config = httpx.get(app.local_url + "config", timeout=10).json()
+    assert config["title"] == bot.corpus.documents[0].title == "South Korea and Cambodia elevate ties to strategic partnership at Seoul summit"
+    assert "Who did Yoon Suk Yeol meet in Seoul?" in shown_text(config)
+
+
+def test_several_documents_get_a_neutral_title_naming_them(tmp_path):
+    docs = [parse_document(f"doc-{i}", f"# Report number {i}\n\nThe text of report {i} says little.\n", tmp_path / f"doc-{i}.md") for i in range(5)]
+    text = page_text(Corpus(docs))
+    assert text.title == "Questions on 5 documents"
+    assert "“Report number 0”; “Report number 1”; “Report number 2” and 2 more" in text.description
+    assert "summit" not in (text.title + text.description + " ".join(text.examples)).lower()
+
+
+def test_a_title_with_markup_is_shown_as_text(bot, tmp_path):
+    hostile = "<img src=x onerror=alert(1)> & *bold*"
+    doc = parse_document("x", "Some text.\n", tmp_path / "x.txt", title=hostile)
+    demo = ChatPage(SimpleNamespace(corpus=Corpus([doc]), settings=bot.settings)).build()
+    shown = shown_text(demo.get_config_file())
+    assert demo.title == hostile  # the tab title is set as text by the browser
+    assert "<img" not in shown.replace(hostile, "", 1) and "&lt;img" in shown
 
 
 # -- an LLM answer on the served page ----------------------------------------------------------------
