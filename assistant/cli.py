@@ -237,7 +237,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="assistant", description="Grounded Q&A about the South Korea–Cambodia summit article.")
+    parser = argparse.ArgumentParser(prog="assistant", description="Grounded answers about a set of documents (by default the South Korea–Cambodia summit article).")
     parser.add_argument("--data-dir", type=Path, help="index/feedback/report state (ASSISTANT_DATA_DIR)")
     parser.add_argument("--corpus-dir", type=Path, help="folder of .txt/.md articles (ASSISTANT_CORPUS_DIR)")
     parser.add_argument("-v", "--verbose", action="store_true", help="log what the pipeline does")

@@ -103,7 +103,7 @@ def clean_question(text: object, max_chars: int) -> str:
         raise _too_long(len(text), max_chars)
     text = " ".join(_scrub(text).split())
     if not text:
-        raise QuestionError("Please type a question about the South Korea–Cambodia summit.")
+        raise QuestionError("Please type a question about the documents.")
     if len(text) > max_chars:
         raise _too_long(len(text), max_chars)
     return text

@@ -30,7 +30,7 @@ from assistant.servers import free_port
 from assistant.settings import PROJECT_DIR
 from assistant.ui import ERROR_REPLY, REFUSAL_NOTE, SOURCES_MARKER, ChatPage, build_app, escape_markdown
 
-EMPTY = "Please type a question about the South Korea–Cambodia summit."
+EMPTY = "Please type a question about the documents."
 NOT_TEXT = "Please type your question as text."
 TOO_LONG = re.compile(r"That message is [\d,]+ characters long; questions are limited to 2,000\. Please ask something shorter\.")
 TRADE = "How much has trade grown since 1997?"

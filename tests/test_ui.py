@@ -93,8 +93,8 @@ def test_answer_streams_with_sources(client):
 @pytest.mark.parametrize(
     ("message", "expected"),
     [
-        ("", "Please type a question about the South Korea–Cambodia summit."),
-        ("   \n\t ", "Please type a question about the South Korea–Cambodia summit."),
+        ("", "Please type a question about the documents."),
+        ("   \n\t ", "Please type a question about the documents."),
         ("x" * 20_000, "That message is 20,000 characters long; questions are limited to 2,000."),
         ("y" * 200_000, "That message is 200,000 characters long; questions are limited to 2,000."),
     ],
