@@ -133,6 +133,22 @@ def _to_parse(doc) -> Parse:
     return Parse(doc.text, entities, tokens)
 
 
+# Nouns that only name the kind of value asked for ("which year", "what time"): any value of the kind answers.
+KIND_NOUNS = frozenset({"year", "day", "date", "month", "time", "way", "kind", "type", "thing", "number", "amount", "percentage"})
+
+
+def focus_nouns(parsed: Parse) -> list[str]:
+    """Lemmas of the noun a wh-word or "how many/much" qualifies: "king" in "Which king granted …",
+    "people" in "How many people …", "party" in "What political party …"."""
+    found = []
+    for i, token in enumerate(parsed.tokens):
+        if token.text.lower() in ("which", "what", "whose") and token.dep == "det":
+            found.append(parsed.tokens[token.head].lemma.lower())
+        elif token.text.lower() in ("many", "much") and i and parsed.tokens[i - 1].text.lower() == "how" and token.dep == "amod":
+            found.append(parsed.tokens[token.head].lemma.lower())
+    return [f for f in found if f not in KIND_NOUNS]
+
+
 # Parses by text. Corpus sentences are parsed in one batch when the index opens; questions one at a time.
 _PARSES: dict[str, Parse] = {}
 MAX_CACHED = 100_000

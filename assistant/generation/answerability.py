@@ -65,25 +65,9 @@ def features(question: Question, scored: list[ScoredSentence], top: ScoredSenten
         "verb_cover": float(all(v in have for v in verbs)) if verbs else 1.0,
         "entity_cover": sum(e in text for e in entities) / len(entities) if entities else 1.0,
         "typed_question": float(question.answer_type not in _OPEN),
-        "focus_cover": float(all(f in have for f in _focus(asked))),
+        "focus_cover": float(all(f in have for f in nlp.focus_nouns(asked))),
         "missing_idf": _missing_idf(question, top, scorer),
     }
-
-
-def _focus(parsed: nlp.Parse) -> list[str]:
-    """Lemmas of the noun a wh-word or "how many/much" qualifies: "king" in "Which king granted …",
-    "people" in "How many people …", "party" in "What political party …"."""
-    found = []
-    for i, token in enumerate(parsed.tokens):
-        if token.text.lower() in ("which", "what", "whose") and token.dep == "det":
-            found.append(parsed.tokens[token.head].lemma.lower())
-        elif token.text.lower() in ("many", "much") and i and parsed.tokens[i - 1].text.lower() == "how" and token.dep == "amod":
-            found.append(parsed.tokens[token.head].lemma.lower())
-    return [f for f in found if f not in TYPE_WORDS_ANY]
-
-
-# Nouns that only name the kind of value asked for ("which year", "what time"): any value of the kind answers.
-TYPE_WORDS_ANY = frozenset({"year", "day", "date", "month", "time", "way", "kind", "type", "thing", "number", "amount", "percentage"})
 
 
 def _missing_idf(question: Question, top: ScoredSentence, scorer: SentenceScorer) -> float:
