@@ -12,10 +12,15 @@ from pathlib import Path
 from tqdm import tqdm
 
 from .core import Assistant
-from .evaluation import CONFIGS, DEFAULT_CONFIG, HELD_OUT, ItemResult, bot_for, load_suite, run_items, summarise
+from .evaluation import BESIDE, CONFIGS, DEFAULT_CONFIG, DOCUMENT_SUITES, HELD_OUT, ItemResult, bot_for, load_suite, run_items, summarise
 from .generation.rules import RULE_NAMES
 
 METRICS = ("answer_accuracy", "refusal_accuracy")
+
+
+def held_out(suite: str) -> bool:
+    """Reported, never used to decide: a held-out suite, alone or beside the summit article."""
+    return suite.removesuffix(BESIDE) in HELD_OUT
 
 
 @dataclass(frozen=True)
@@ -34,14 +39,18 @@ class Ablation:
 
     def helps(self, rule: str) -> list[str]:
         """Development suites (never held-out ones) on which switching ``rule`` off loses accuracy."""
-        return [s for s in self.suites if s not in HELD_OUT and any(d < 0 for d in self.cells[rule][s].deltas.values())]
+        return [s for s in self.suites if not held_out(s) and any(d < 0 for d in self.cells[rule][s].deltas.values())]
 
     def hurts(self, rule: str) -> list[str]:
         """Development suites on which switching ``rule`` off gains accuracy."""
-        return [s for s in self.suites if s not in HELD_OUT and any(d > 0 for d in self.cells[rule][s].deltas.values())]
+        return [s for s in self.suites if not held_out(s) and any(d > 0 for d in self.cells[rule][s].deltas.values())]
+
+    def summit_only(self) -> list[str]:
+        """Families written on the summit article that help no development suite of another document."""
+        return [rule for rule in self.cells if not any(s.removesuffix(BESIDE) in DOCUMENT_SUITES for s in self.helps(rule))]
 
     def to_dict(self) -> dict:
-        return {"metrics": list(METRICS), "suites": self.suites, "held_out": sorted(HELD_OUT & set(self.suites)),
+        return {"metrics": list(METRICS), "suites": self.suites, "held_out": [s for s in self.suites if held_out(s)],
                 "baseline": self.baseline, "cells": {r: {s: asdict(c) for s, c in row.items()} for r, row in self.cells.items()}}
 
 
@@ -70,7 +79,7 @@ def _signed(value: float) -> str:
 
 
 def markdown(result: Ablation) -> str:
-    heads = [f"{s} (held out)" if s in HELD_OUT else s for s in result.suites]
+    heads = [f"{s} (held out)" if held_out(s) else s for s in result.suites]
     lines = [
         "Each cell: change in answer accuracy / refusal accuracy when the family is switched off "
         "(`assistant eval --without RULE`), against all rules on; · is no change; (n) answers that differ. "
@@ -83,6 +92,8 @@ def markdown(result: Ablation) -> str:
     for rule, row in result.cells.items():
         cells = [" / ".join(_signed(row[s].deltas[m]) for m in METRICS) + (f" ({row[s].changed})" if row[s].changed else "") for s in result.suites]
         lines.append(f"| `{rule}` | " + " | ".join(cells) + f" | {', '.join(result.helps(rule)) or '—'} | {', '.join(result.hurts(rule)) or '—'} |")
+    lines += ["", "Families that help no development suite beyond the summit article's: "
+              + (", ".join(f"`{rule}`" for rule in result.summit_only()) or "none") + "."]
     return "\n".join(lines) + "\n"
 
 

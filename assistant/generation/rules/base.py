@@ -73,6 +73,8 @@ class Part:
 
 @dataclass
 class Context:
+    """One question as the rules read it; the evidence is scored on first use and shared."""
+
     question: Question
     sentences: list[Sentence]  # the retrieved passages' sentences, unscored
     history: list[dict]
