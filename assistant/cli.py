@@ -16,6 +16,7 @@ from rich.table import Table
 
 from . import Assistant, CorpusError, IndexUnavailable, QuestionError, Settings
 from .evaluation import SUITES
+from .generation.rules import RULE_NAMES
 from .settings import explain
 
 console = Console()
@@ -30,6 +31,7 @@ def _settings(args: argparse.Namespace) -> Settings:
             "corpus_dir": args.corpus_dir,
             "llm": getattr(args, "llm", None),
             "k": getattr(args, "k", None),
+            "disabled_rules": getattr(args, "without", None),
         }.items()
         if value is not None
     }
@@ -141,6 +143,14 @@ def cmd_eval(args: argparse.Namespace) -> int:
         out.write_text(json.dumps(result, indent=2), encoding="utf-8")
         console.print(f"best threshold {result['best']['threshold']} → set ASSISTANT_REFUSAL_THRESHOLD; sweep in {out}")
         return 0
+    if args.ablation:
+        from . import ablation
+
+        result = ablation.ablate(bot, args.suite or list(evaluation.SUITES))
+        paths = ablation.write(result, Path(args.report_dir))
+        console.print(ablation.markdown(result), markup=False, highlight=False)
+        console.print("report: " + ", ".join(str(p) for p in paths.values()), highlight=False)
+        return 0
     configs = args.compare or [args.config]
     unknown = [c for c in configs if c not in evaluation.CONFIGS]
     if unknown:
@@ -150,11 +160,13 @@ def cmd_eval(args: argparse.Namespace) -> int:
     results = [evaluation.evaluate(bot, suite, config) for config in configs for suite in suites]
     _print_table(results)
     name = "compare-" + "-vs-".join(configs) if args.compare else f"eval-{configs[0]}"
+    name += "".join(f"-without-{rule}" for rule in args.without or [])  # never overwrite the all-rules report
     paths = reports.write(results, Path(args.report_dir), name, with_chart=bool(args.compare), extra={"settings": bot.settings.model_dump(mode="json")})
     console.print("report: " + ", ".join(str(p) for p in paths.values()), highlight=False)
     thresholds = evaluation.load_thresholds()
     # Thresholds are the default configuration's contract; compared alternatives are reported, not judged.
-    judged = {evaluation.DEFAULT_CONFIG} if args.compare else set(configs)
+    # An ablation (--without) measures a rule family; it is not the contract's configuration either.
+    judged = set() if args.without else {evaluation.DEFAULT_CONFIG} if args.compare else set(configs)
     failed = [
         f"{r.config}/{r.suite}: {f}"
         for r in results
@@ -273,6 +285,11 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument(
         "--fit", action="store_true", help="refit the answerability model on the development suites of three documents"
     )
+    ev.add_argument(
+        "--without", action="append", choices=RULE_NAMES, metavar="RULE",
+        help=f"switch an answer-rule family off (repeatable): {', '.join(RULE_NAMES)}",
+    )
+    ev.add_argument("--ablation", action="store_true", help="each suite with all rules, then without each family → ablation.{md,json}")
     ev.set_defaults(func=cmd_eval)
 
     ing = sub.add_parser("ingest", help="add .txt/.md/.html/.pdf files or folders to the library, then index them")

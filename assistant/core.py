@@ -146,14 +146,13 @@ class Assistant:
         self.chain = build_chain(self.index, self.retrieval, self.generator)
 
     def _make_generator(self) -> AnswerGenerator:
-        extractive = ExtractiveGenerator(
-            self.scorer, self.settings.refusal_threshold, self.settings.max_answer_sentences, self._answerability()
-        )
-        if self.settings.llm == "extractive":
+        s = self.settings
+        extractive = ExtractiveGenerator(self.scorer, s.refusal_threshold, s.max_answer_sentences, self._answerability(), s.disabled_rules)
+        if s.llm == "extractive":
             return extractive
         from .generation.llm import make_llm_generator  # optional extras load only when asked for
 
-        return make_llm_generator(self.settings, self.scorer, fallback=extractive)
+        return make_llm_generator(s, self.scorer, fallback=extractive)
 
     def _answerability(self) -> AnswerabilityModel | None:
         fitted = shared_answerability() if self.settings.answerability else None

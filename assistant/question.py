@@ -8,7 +8,6 @@ from dataclasses import dataclass, field, replace
 
 from . import nlp
 from .corpus import Corpus
-from .lexicon import CorpusLexicon, Lexicon
 from .language import (
     CALENDAR_WORDS,
     STOPWORDS,
@@ -28,6 +27,7 @@ from .language import (
     tokens,
     words,
 )
+from .lexicon import CorpusLexicon, Lexicon
 
 # Expected answer types, checked in order; the first pattern that matches wins.
 _LEAD = r"^\W*(?:(?:and|but|so|then|also|ok|okay)\W+)?"  # "And who organised it?" is still a who-question

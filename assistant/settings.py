@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, ValidationError, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 PROJECT_DIR = PACKAGE_DIR.parent
@@ -69,6 +69,9 @@ class Settings(BaseSettings):
     # the fitted one.
     answerability: bool = True
     answerability_threshold: float | None = Field(default=None, ge=0.0, le=1.0)
+    # Answer-rule families switched off (names in assistant.generation.rules.RULE_NAMES), to measure what each
+    # one does: ASSISTANT_DISABLED_RULES=ranks,titles or `assistant eval --without ranks`.
+    disabled_rules: Annotated[list[str], NoDecode] = Field(default_factory=list)
     max_answer_sentences: int = Field(default=3, ge=1, le=10)
     max_question_chars: int = Field(default=2000, ge=10)
 
@@ -78,6 +81,11 @@ class Settings(BaseSettings):
     share: bool = False
     concurrency: int = Field(default=2, ge=1, le=64, description="Chat requests answered at once (2 cores).")
     auth: str | None = Field(default=None, description="user:password for HTTP basic auth on the chat page.")
+
+    @field_validator("disabled_rules", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: object) -> object:
+        return [name.strip() for name in value.split(",") if name.strip()] if isinstance(value, str) else value
 
     @field_validator("auth")
     @classmethod

@@ -22,8 +22,8 @@ import re
 import threading
 from collections import OrderedDict
 from collections.abc import Iterator
-from datetime import datetime, timezone
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 

@@ -302,22 +302,6 @@ def build_messages(question: Question, context: list[Document], history: list[di
 _UNREACHABLE = re.compile(r"connect|timeout|timed out|unreachable|refused|network|resolve", re.IGNORECASE)
 
 
-_DIRECT = re.compile(r"^([^“”\[\]]{1,80}?)\.\s+(?=“)")  # the extractive "Twentyfold. “…” [1]" answer
-_CORRECTED = re.compile(r"\bit says (.+?), not ")  # the extractive "… it says Seoul, not Phnom Penh."
-
-
-def _key_values(reference: Draft) -> list[str]:
-    """The values the extractive reference states outright: its direct answer sentences ("1997.",
-    "Hun Manet.") or, for a correction, the value the article has instead of the presumed one."""
-    if reference.kind == "correction":
-        found = _CORRECTED.search(reference.text)
-        return [found.group(1)] if found else []
-    if reference.kind != "answer":
-        return []
-    direct = _DIRECT.match(reference.text)
-    return [v.strip() for v in direct.group(1).split(". ")] if direct else []
-
-
 def _has_value(text: str, value: str) -> bool:
     """``text`` states ``value``: the same numbers (any spelling: "20-fold" = "twentyfold"), else the same words."""
     wanted = {q.key for q in quantities(value)}
@@ -529,7 +513,7 @@ class LLMGenerator(AnswerGenerator):
         signed agreements focus on?") or keeps a false premise without flagging it. The extractive reader's
         decision is calibrated on the eval suites, so the LLM text is used only where it agrees: the same
         kind of answer, resting on the reference's best evidence sentence, and holding the value the
-        reference names directly (number, name, corrected value) or, without one, at least
+        reference states (``Draft.values``: its direct number or name, a corrected value) or, without one, at least
         ``ANSWER_WORDS_SHARE`` of what that sentence adds to the question's own words."""
         if kind != reference.kind:
             return f"the model's {kind} where the passages give a {reference.kind}"
@@ -538,7 +522,7 @@ class LLMGenerator(AnswerGenerator):
         best = reference.cited[0][0]
         if not any((s.doc_id, s.index) == (best.doc_id, best.index) for s in sentences):
             return "rests on other sentences than the best evidence"
-        key = _key_values(reference)
+        key = reference.values
         missing = [v for v in key if not _has_value(text, v)]
         if missing:
             return f"lacks {', '.join(missing)}"

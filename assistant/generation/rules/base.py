@@ -1,0 +1,154 @@
+"""The rule contract: a rule reads a ``Context`` (the question, its scored evidence, the article's lexicon)
+and returns a decision (a finished ``Draft``) or nothing, and then the next rule reads it.
+
+The context computes the evidence once, on first use, for every rule that needs it. Two rules leave a
+finding for the answer the rules fall through to: the multi-part rule the evidence of each part, the
+answerability gate its probability.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import ClassVar
+
+from ...corpus import Corpus, Sentence
+from ...question import Question, QuestionAnalyser
+from ...scoring import ScoredSentence, SentenceScorer
+from .. import answerability
+from ..answerability import AnswerabilityModel
+from ..base import Draft
+from .drafts import Correction, corrected
+
+TYPED_FACTOR = 0.85  # the sentence holding the asked-for value must be nearly as relevant as the best one,
+# ... and, when the best is not specific to the subject, still this share of it: "Who was the Cambodian leader
+# who last visited a decade ago?" is not answered by Kim Tae-hyo's sentence at 0.58 of the decade sentence.
+TYPED_FACTOR_LOOSE = 0.6
+ANCHOR_MAX_DF = 1  # ... or share a word with the question that no other sentence uses
+SUBJECT_MAX_DF = 3  # ... or hold a fairly rare question word the best sentence lacks
+
+
+@dataclass(frozen=True)
+class Reader:
+    """What every rule reads the article with, the same for every question."""
+
+    scorer: SentenceScorer
+    threshold: float  # calibrated support below which evidence does not answer
+    max_sentences: int
+    answerability: AnswerabilityModel | None = None
+
+    @property
+    def analyser(self) -> QuestionAnalyser:
+        return self.scorer.analyser
+
+    @property
+    def corpus(self) -> Corpus:
+        return self.scorer.index.corpus
+
+    def anchored(self, terms: tuple[str, ...], scored: ScoredSentence) -> bool:
+        """Whether the sentence shares a rare (specific) word with ``terms``, e.g. "reestablished"."""
+        have = self.scorer.terms(scored.sentence)
+        return any(t in have and self.scorer.document_frequency(t) <= ANCHOR_MAX_DF for t in terms)
+
+    def covers_what_best_lacks(self, question: Question, best: ScoredSentence, other: ScoredSentence) -> bool:
+        """Whether ``other`` has a word of the question that the best sentence lacks and few sentences use:
+        "Who attended the summit?" — the forum sentence has "attended", the summit sentence has "summit"."""
+        best_words = self.scorer.terms(best.sentence)
+        have = self.scorer.terms(other.sentence)
+        return any(
+            t in have and t not in best_words and 0 < self.scorer.document_frequency(t) <= SUBJECT_MAX_DF for t in question.own_terms
+        )
+
+
+@dataclass(frozen=True)
+class Part:
+    """One part of a question asking several things, with its own best evidence (None: nothing answers it)
+    and the direct answer that evidence gives ("" for none)."""
+
+    question: Question
+    evidence: ScoredSentence | None
+    direct: str
+
+
+@dataclass
+class Context:
+    """One question as the rules read it; the evidence is scored on first use and shared."""
+
+    question: Question
+    sentences: list[Sentence]  # the retrieved passages' sentences, unscored
+    history: list[dict]
+    reader: Reader
+    caveat: str = ""  # left by the unknown-values rule: what the answer must say first (an unmatched circumstance)
+    parts: list[Part] = field(default_factory=list)  # left by the multi-part rule; empty: one question
+    answerability: float | None = None  # left by the answerability gate when it lets the answer through
+
+    @cached_property
+    def scored(self) -> list[ScoredSentence]:
+        """The evidence, most relevant first."""
+        return self.reader.scorer.score(self.question, self.sentences)
+
+    @cached_property
+    def by_support(self) -> list[ScoredSentence]:
+        """The evidence by support: what refusals point at."""
+        return sorted(self.scored, key=lambda s: s.support, reverse=True)
+
+    @cached_property
+    def typed(self) -> list[ScoredSentence]:
+        """Sentences holding the kind of value asked for that are relevant enough to answer with.
+
+        When the most relevant sentence is *the* one about the subject (it alone shares a word with the
+        question) yet lacks the asked-for value, a weaker sentence that has some value is not the answer.
+        The subject may come from an earlier turn ("who organised it?"); the value must answer this turn."""
+        reader, question, best = self.reader, self.question, self.by_support[0]
+        best_is_specific = reader.anchored(question.terms, best)
+        return [
+            s
+            for s in self.scored
+            if s.typed
+            and (
+                s.support >= best.support * TYPED_FACTOR
+                or reader.anchored(question.own_terms, s)
+                or (not best_is_specific and s.support >= best.support * TYPED_FACTOR_LOOSE)
+                or reader.covers_what_best_lacks(question, best, s)
+            )
+        ]
+
+    @cached_property
+    def top(self) -> ScoredSentence:
+        """The sentence an answer rests on: the best typed one (the answer-type rule refuses without one)."""
+        return self.typed[0] if self.typed else self.by_support[0]
+
+    @cached_property
+    def features(self) -> dict[str, float]:
+        """What the answerability model sees of answering from ``top``."""
+        return answerability.features(self.question, self.scored, self.top, self.reader.scorer)
+
+
+class Rule(ABC):
+    """One family of answer rules: a decision the evidence forces, or None to let the next rule decide."""
+
+    name: ClassVar[str]
+
+    @abstractmethod
+    def decide(self, ctx: Context) -> Draft | None: ...
+
+
+class CorrectionRule(Rule):
+    """A family that finds a premise the evidence contradicts, and corrects it."""
+
+    @abstractmethod
+    def find(self, ctx: Context) -> Correction | None: ...
+
+    def decide(self, ctx: Context) -> Draft | None:
+        fix = self.find(ctx)
+        return corrected(fix) if fix else None
+
+
+class NoEvidence(Rule):
+    """Nothing retrieved: nothing to answer, correct or point at. Always on: every later rule reads evidence."""
+
+    name = "evidence"
+
+    def decide(self, ctx: Context) -> Draft | None:
+        return None if ctx.scored else Draft("The article does not say anything about that.", [], "refusal", 0.0)
