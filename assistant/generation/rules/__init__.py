@@ -9,7 +9,6 @@ from .answer_types import AnswerTypes
 from .base import Context, NoEvidence, Part, Reader, Rule
 from .compose import compose
 from .gate import AnswerabilityGate
-from .instances import OtherInstances
 from .multipart import MultiPart
 from .opposites import Opposite
 from .overview import Overview
@@ -28,7 +27,6 @@ RULES: tuple[Rule, ...] = (
     WrongRank(),
     Opposite(),
     WrongTitle(),
-    OtherInstances(),
     AnswerTypes(),
     MultiPart(),
     AnswerabilityGate(),  # last: it judges the answer the others let through
