@@ -149,6 +149,25 @@ def focus_nouns(parsed: Parse) -> list[str]:
     return [f for f in found if f not in KIND_NOUNS]
 
 
+def listed_only(parsed: Parse) -> frozenset[str]:
+    """Lower-cased lemmas of words that occur in ``parsed`` only as members of a coordination of three or
+    more ("politics, national security, defense, economy"), their modifiers included: the sentence mentions
+    them among others rather than being about them."""
+    tokens_ = parsed.tokens
+    groups: dict[int, set[int]] = {}
+    for i, token in enumerate(tokens_):
+        if token.dep == "conj":
+            head = token.head
+            while tokens_[head].dep == "conj" and head != tokens_[head].head:
+                head = tokens_[head].head
+            groups.setdefault(head, {head}).add(i)
+    members = {i for group in groups.values() if len(group) >= 3 for i in group}
+    members |= {i for i, t in enumerate(tokens_) if t.head in members and t.dep in ("compound", "amod")}
+    inside = {t.lemma.lower() for i, t in enumerate(tokens_) if i in members}
+    outside = {t.lemma.lower() for i, t in enumerate(tokens_) if i not in members}
+    return frozenset(inside - outside)
+
+
 # Parses by text. Corpus sentences are parsed in one batch when the index opens; questions one at a time.
 _PARSES: dict[str, Parse] = {}
 MAX_CACHED = 100_000

@@ -104,3 +104,11 @@ def test_an_unknown_name_in_a_circumstance_is_named_and_the_rest_answered(emigra
 
 def test_an_unknown_name_the_question_is_about_is_refused(emigration_bot: Assistant) -> None:
     assert emigration_bot.ask("What is the capital of France?").kind == "refusal"
+
+
+def test_an_open_question_is_answered_by_the_sentence_about_its_subject_not_the_list(bot: Assistant) -> None:
+    answer = bot.ask("What did they agree on defense?")
+    assert answer.kind == "answer"
+    assert answer.text.startswith("“The joint statement also detailed plans for stronger defense cooperation")
+    # The general sentence that only lists defense among six sectors is not quoted beside it.
+    assert "politics, national security, defense" not in answer.text

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import ClassVar
 
+from ... import nlp
 from ...corpus import Corpus, Sentence
 from ...question import Question, QuestionAnalyser
 from ...scoring import ScoredSentence, SentenceScorer
@@ -21,6 +22,8 @@ from ..answerability import AnswerabilityModel
 from ..base import Draft
 from .drafts import Correction, corrected
 
+# Questions whose answer is a passage, not a value.
+OPEN_TYPES = frozenset({"other", "statement", "reason"})
 TYPED_FACTOR = 0.85  # the sentence holding the asked-for value must be nearly as relevant as the best one,
 # ... and, when the best is not specific to the subject, still this share of it: "Who was the Cambodian leader
 # who last visited a decade ago?" is not answered by Kim Tae-hyo's sentence at 0.58 of the decade sentence.
@@ -115,9 +118,28 @@ class Context:
         ]
 
     @cached_property
-    def top(self) -> ScoredSentence:
-        """The sentence an answer rests on: the best typed one (the answer-type rule refuses without one)."""
+    def best(self) -> ScoredSentence:
+        """The best typed sentence (the answer-type rule refuses without one)."""
         return self.typed[0] if self.typed else self.by_support[0]
+
+    @cached_property
+    def top(self) -> ScoredSentence:
+        """The sentence an answer rests on: ``best``, unless an open question's subject is only one item of a
+        list there and another relevant sentence is about it ("What did they agree on defense?": the sentence
+        on defense cooperation, not "… politics, national security, defense, economy …")."""
+        if self.question.answer_type not in OPEN_TYPES:
+            return self.best
+        lemmas = {t.lemma.lower() for t in nlp.parse(self.question.resolved).tokens if t.pos in ("NOUN", "PROPN", "ADJ")}
+        listed = lemmas & nlp.listed_only(nlp.parse(self.best.sentence.text))
+        if not listed:
+            return self.best
+        for s in self.scored:
+            if s is self.best or s.support < self.reader.threshold:
+                continue
+            parsed = nlp.parse(s.sentence.text)
+            if listed <= {t.lemma.lower() for t in parsed.tokens} - nlp.listed_only(parsed):
+                return s  # about every listed word of the question, not listing it
+        return self.best
 
     @cached_property
     def features(self) -> dict[str, float]:

@@ -9,14 +9,12 @@ import re
 from ...corpus import Sentence
 from ...language import matches, prefix
 from ..base import Draft
-from .base import Context
+from .base import OPEN_TYPES, Context
 from .direct import direct
 from .drafts import quote
 
 EXTRA_FACTOR = 0.8  # a further sentence must score this share of the best one to be quoted too
 EXTRA_FACTOR_MULTI = 0.6  # ... or this share when the question asks several things
-# Questions whose answer is a passage, not a value: they may quote a sentence's continuation too.
-_OPEN_TYPES = frozenset({"other", "statement", "reason"})
 # A sentence that goes on about the one before: "These agreements …", "He noted …", "Additionally, Kim …".
 _CONTINUATION = re.compile(r"^(?:These|This|Those|Such|They|He|She|It|Additionally|Also|Moreover|Furthermore|In addition)\b")
 
@@ -34,12 +32,12 @@ def compose(ctx: Context) -> Draft:
     covered = {t for c in cited for t in reader.scorer.terms(c.sentence)}
     own = set(question.own_terms)
     factor = EXTRA_FACTOR_MULTI if question.is_multi_part or " and " in question.text else EXTRA_FACTOR
-    open_ended = question.answer_type in _OPEN_TYPES
+    open_ended = question.answer_type in OPEN_TYPES  # a passage may quote a sentence's continuation too
     for candidate in ctx.scored:
         if len(cited) >= reader.max_sentences:
             break
-        if candidate in cited:
-            continue
+        if candidate in cited or (candidate is ctx.best and top is not ctx.best):
+            continue  # the general sentence a more specific one replaced
         if open_ended and _continues(candidate.sentence, top.sentence):
             # "… six key documents." → "These agreements focused on …": the next sentence goes on about what
             # the answer's sentence introduced, and is as relevant as it, whatever its own words score.
