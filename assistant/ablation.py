@@ -58,11 +58,18 @@ class Ablation:
 
     def summit_only(self) -> list[str]:
         """Families written on the summit article that help no development suite of another document."""
-        return [rule for rule in self.cells if not any(s.removesuffix(BESIDE) in DOCUMENT_SUITES for s in self.helps(rule))]
+        return [
+            rule for rule in self.cells if not any(s.removesuffix(BESIDE) in DOCUMENT_SUITES for s in self.helps(rule))
+        ]
 
     def to_dict(self) -> dict:
-        return {"metrics": list(METRICS), "suites": self.suites, "held_out": [s for s in self.suites if held_out(s)],
-                "baseline": self.baseline, "cells": {r: {s: asdict(c) for s, c in row.items()} for r, row in self.cells.items()}}
+        return {
+            "metrics": list(METRICS),
+            "suites": self.suites,
+            "held_out": [s for s in self.suites if held_out(s)],
+            "baseline": self.baseline,
+            "cells": {r: {s: asdict(c) for s, c in row.items()} for r, row in self.cells.items()},
+        }
 
 
 def ablate(bot: Assistant, suites: list[str], rules: tuple[str, ...] = RULE_NAMES, progress: bool = True) -> Ablation:
@@ -75,12 +82,16 @@ def ablate(bot: Assistant, suites: list[str], rules: tuple[str, ...] = RULE_NAME
         baseline[suite] = {m: metrics[m] for m in METRICS}
         for rule in rules:
             without, results = _run(runner, items, suite, [rule])
-            changed = sum((a.answer_kind, a.answer) != (b.answer_kind, b.answer) for a, b in zip(reference, results, strict=True))
+            changed = sum(
+                (a.answer_kind, a.answer) != (b.answer_kind, b.answer) for a, b in zip(reference, results, strict=True)
+            )
             cells[rule][suite] = Cell({m: round(without[m] - metrics[m], 4) for m in METRICS}, changed)
     return Ablation(suites, baseline, cells)
 
 
-def _run(bot: Assistant, items: list[dict], suite: str, disabled: list[str]) -> tuple[dict[str, float], list[ItemResult]]:
+def _run(
+    bot: Assistant, items: list[dict], suite: str, disabled: list[str]
+) -> tuple[dict[str, float], list[ItemResult]]:
     results = run_items(bot.configure(**CONFIGS[DEFAULT_CONFIG], disabled_rules=disabled), items, suite, progress=False)
     return summarise(results, items), results
 
@@ -98,13 +109,26 @@ def markdown(result: Ablation) -> str:
         "",
         "| family | " + " | ".join(heads) + " | helps (dev suites) | hurts (dev suites) |",
         "|---" * (len(heads) + 3) + "|",
-        "| *all rules* | " + " | ".join(" / ".join(f"{result.baseline[s][m]:.3f}" for m in METRICS) for s in result.suites) + " | | |",
+        "| *all rules* | "
+        + " | ".join(" / ".join(f"{result.baseline[s][m]:.3f}" for m in METRICS) for s in result.suites)
+        + " | | |",
     ]
     for rule, row in result.cells.items():
-        cells = [" / ".join(_signed(row[s].deltas[m]) for m in METRICS) + (f" ({row[s].changed})" if row[s].changed else "") for s in result.suites]
-        lines.append(f"| `{rule}` | " + " | ".join(cells) + f" | {', '.join(result.helps(rule)) or '—'} | {', '.join(result.hurts(rule)) or '—'} |")
-    lines += ["", "Families that help no development suite beyond the summit article's: "
-              + (", ".join(f"`{rule}`" for rule in result.summit_only()) or "none") + "."]
+        cells = [
+            " / ".join(_signed(row[s].deltas[m]) for m in METRICS) + (f" ({row[s].changed})" if row[s].changed else "")
+            for s in result.suites
+        ]
+        lines.append(
+            f"| `{rule}` | "
+            + " | ".join(cells)
+            + f" | {', '.join(result.helps(rule)) or '—'} | {', '.join(result.hurts(rule)) or '—'} |"
+        )
+    lines += [
+        "",
+        "Families that help no development suite beyond the summit article's: "
+        + (", ".join(f"`{rule}`" for rule in result.summit_only()) or "none")
+        + ".",
+    ]
     return "\n".join(lines) + "\n"
 
 

@@ -33,7 +33,9 @@ class Answer:
     support: float  # relevance of the best evidence sentence; refusals fall below the threshold
     timings: dict[str, float] = field(default_factory=dict)  # seconds per stage
     rewritten_query: str | None = None  # the retrieval query, when history changed it
-    passages: list[dict[str, Any]] = field(default_factory=list)  # what the generator saw, ranked: text, paragraph, score
+    passages: list[dict[str, Any]] = field(
+        default_factory=list
+    )  # what the generator saw, ranked: text, paragraph, score
     notes: list[str] = field(default_factory=list)
     answerability: float | None = None  # the fitted model's probability that answering is right
     features: dict[str, float] = field(default_factory=dict)  # what that model saw

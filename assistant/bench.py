@@ -99,16 +99,96 @@ def questions(quick: bool) -> list[dict]:
 
 
 # -- synthetic corpus ------------------------------------------------------------------------------
-PEOPLE = ["Lee Min-jun", "Park Ji-woo", "Choi Seo-yeon", "Sok Dara", "Chan Vuthy", "Nguyen Van An", "Tran Thi Mai",
-          "Somchai Prasert", "Maria Santos", "Aung Kyaw", "Siti Rahma", "Kenji Watanabe", "Lim Wei Ming", "Ravi Menon"]
-PLACES = ["Vietnam", "Laos", "Thailand", "Malaysia", "Indonesia", "the Philippines", "Singapore", "Myanmar", "Japan",
-          "Mongolia", "Bangladesh", "Sri Lanka", "Nepal", "Brunei", "Timor-Leste", "Australia"]
-CITIES = ["Hanoi", "Vientiane", "Bangkok", "Kuala Lumpur", "Jakarta", "Manila", "Yangon", "Tokyo", "Ulaanbaatar",
-          "Dhaka", "Colombo", "Kathmandu", "Busan", "Incheon", "Siem Reap", "Battambang"]
-NOUNS = ["railway", "harbour", "vaccine", "textile", "fishery", "satellite", "battery", "rice", "pipeline", "bridge",
-         "curriculum", "reservoir", "festival", "museum", "semiconductor", "forest", "airport", "hospital", "tariff",
-         "census", "orchestra", "telescope", "vineyard", "glacier", "monsoon", "highway", "tramway", "library",
-         "observatory", "refinery", "laboratory", "stadium", "cooperative", "shipyard", "pharmacy", "granary"]
+PEOPLE = [
+    "Lee Min-jun",
+    "Park Ji-woo",
+    "Choi Seo-yeon",
+    "Sok Dara",
+    "Chan Vuthy",
+    "Nguyen Van An",
+    "Tran Thi Mai",
+    "Somchai Prasert",
+    "Maria Santos",
+    "Aung Kyaw",
+    "Siti Rahma",
+    "Kenji Watanabe",
+    "Lim Wei Ming",
+    "Ravi Menon",
+]
+PLACES = [
+    "Vietnam",
+    "Laos",
+    "Thailand",
+    "Malaysia",
+    "Indonesia",
+    "the Philippines",
+    "Singapore",
+    "Myanmar",
+    "Japan",
+    "Mongolia",
+    "Bangladesh",
+    "Sri Lanka",
+    "Nepal",
+    "Brunei",
+    "Timor-Leste",
+    "Australia",
+]
+CITIES = [
+    "Hanoi",
+    "Vientiane",
+    "Bangkok",
+    "Kuala Lumpur",
+    "Jakarta",
+    "Manila",
+    "Yangon",
+    "Tokyo",
+    "Ulaanbaatar",
+    "Dhaka",
+    "Colombo",
+    "Kathmandu",
+    "Busan",
+    "Incheon",
+    "Siem Reap",
+    "Battambang",
+]
+NOUNS = [
+    "railway",
+    "harbour",
+    "vaccine",
+    "textile",
+    "fishery",
+    "satellite",
+    "battery",
+    "rice",
+    "pipeline",
+    "bridge",
+    "curriculum",
+    "reservoir",
+    "festival",
+    "museum",
+    "semiconductor",
+    "forest",
+    "airport",
+    "hospital",
+    "tariff",
+    "census",
+    "orchestra",
+    "telescope",
+    "vineyard",
+    "glacier",
+    "monsoon",
+    "highway",
+    "tramway",
+    "library",
+    "observatory",
+    "refinery",
+    "laboratory",
+    "stadium",
+    "cooperative",
+    "shipyard",
+    "pharmacy",
+    "granary",
+]
 ENTITIES = {
     "people": ["Yoon Suk Yeol", "Hun Manet", "Kim Tae-hyo", "Yoon"],
     "places": ["South Korea", "Cambodia", "North Korea", "Korean Peninsula"],
@@ -137,7 +217,13 @@ def synthetic_document(i: int, sentences: list[str], paragraphs: int = 11) -> st
         para = []
         for s in order[start:end]:
             s = pattern.sub(lambda m: swap[m.group(0)], s)
-            s = re.sub(r"\d[\d,]*", lambda m: str(rng.randint(2, 9) * 10 ** max(0, len(m.group(0).replace(",", "")) - 1) + rng.randint(0, 9)), s)
+            s = re.sub(
+                r"\d[\d,]*",
+                lambda m: str(
+                    rng.randint(2, 9) * 10 ** max(0, len(m.group(0).replace(",", "")) - 1) + rng.randint(0, 9)
+                ),
+                s,
+            )
             words = s.split(" ")
             for _ in range(2):  # two content words replaced: every sentence text is new to the model
                 spots = [n for n, w in enumerate(words) if w.isalpha() and w.islower() and len(w) >= 6]
@@ -183,7 +269,11 @@ def _timed(command: list[str], env: dict[str, str]) -> dict:
         errors.seek(0)
         if proc.returncode:
             raise RuntimeError(f"{' '.join(command[:6])}… failed: {errors.read().decode(errors='replace')[-2000:]}")
-        return {"wall_s": round(wall, 3), "peak_rss_mib": round(usage.ru_maxrss / 1024, 1), "stdout": out.read().decode(errors="replace")}
+        return {
+            "wall_s": round(wall, 3),
+            "peak_rss_mib": round(usage.ru_maxrss / 1024, 1),
+            "stdout": out.read().decode(errors="replace"),
+        }
 
 
 def _prepared(work: Path) -> Path:
@@ -208,15 +298,25 @@ def run_cold(quick: bool, work: Path) -> dict:
         for name, (command, env) in commands.items():
             load_before = load()
             result = _timed(command, env)
-            runs.append({"run": n + 1, "command": name, "wall_s": result["wall_s"], "peak_rss_mib": result["peak_rss_mib"],
-                         "ok": name == "floor" or "twentyfold" in result["stdout"].lower(), "load": load_before})
+            runs.append(
+                {
+                    "run": n + 1,
+                    "command": name,
+                    "wall_s": result["wall_s"],
+                    "peak_rss_mib": result["peak_rss_mib"],
+                    "ok": name == "floor" or "twentyfold" in result["stdout"].lower(),
+                    "load": load_before,
+                }
+            )
     summary = {}
     for name in commands:
         mine = [r for r in runs if r["command"] == name]
-        summary[name] = {"median_s": round(statistics.median(r["wall_s"] for r in mine), 3),
-                         "min_s": min(r["wall_s"] for r in mine),
-                         "peak_rss_mib": statistics.median(r["peak_rss_mib"] for r in mine),
-                         "all_ok": all(r["ok"] for r in mine)}
+        summary[name] = {
+            "median_s": round(statistics.median(r["wall_s"] for r in mine), 3),
+            "min_s": min(r["wall_s"] for r in mine),
+            "peak_rss_mib": statistics.median(r["peak_rss_mib"] for r in mine),
+            "all_ok": all(r["ok"] for r in mine),
+        }
         # The ratio run by run (each against the floor of the same round), then its median.
         floors = {r["run"]: r["wall_s"] for r in runs if r["command"] == "floor"}
         summary[name]["x_floor"] = round(statistics.median(r["wall_s"] / floors[r["run"]] for r in mine), 2)
@@ -278,9 +378,15 @@ def run_embed(quick: bool) -> dict:
             encoder.encode(batch, 64)
             spent = time.perf_counter() - t
         vectors[backend] = encoder.encode(asked, 64)
-        out[backend] = {"load_s": round(loaded, 3), "questions": len(asked), "query_p50_ms": ms(percentile(single, 0.5)),
-                        "query_p95_ms": ms(percentile(single, 0.95)), "batch_texts": len(batch),
-                        "batch_texts_per_s": round(len(batch) / spent, 1), "load": load()}
+        out[backend] = {
+            "load_s": round(loaded, 3),
+            "questions": len(asked),
+            "query_p50_ms": ms(percentile(single, 0.5)),
+            "query_p95_ms": ms(percentile(single, 0.95)),
+            "batch_texts": len(batch),
+            "batch_texts_per_s": round(len(batch) / spent, 1),
+            "load": load(),
+        }
     agreement = (vectors["onnx"] * vectors["torch"]).sum(axis=1)
     return {"backends": out, "min_cosine": round(float(np.min(agreement)), 7)}
 
@@ -294,8 +400,13 @@ def run_chat(quick: bool, work: Path) -> dict:
     for n in range(2 if quick else 4):
         load_before = load()
         t = time.perf_counter()
-        proc = subprocess.Popen(_cli(data, "chat", "--port", str(free_port())), stdout=subprocess.DEVNULL,
-                                stderr=subprocess.PIPE, text=True, env=_env("onnx"))
+        proc = subprocess.Popen(
+            _cli(data, "chat", "--port", str(free_port())),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=_env("onnx"),
+        )
         try:
             line = ""
             while "Ready" not in line:
@@ -304,8 +415,14 @@ def run_chat(quick: bool, work: Path) -> dict:
                     raise RuntimeError(f"assistant chat exited with {proc.returncode}")
             ready = time.perf_counter() - t
             url = line.split("Open ", 1)[1].strip()
-            runs.append({"run": n + 1, "ready_s": round(ready, 3), "page_status": httpx.get(url, timeout=10).status_code,
-                         "load": load_before})
+            runs.append(
+                {
+                    "run": n + 1,
+                    "ready_s": round(ready, 3),
+                    "page_status": httpx.get(url, timeout=10).status_code,
+                    "load": load_before,
+                }
+            )
         finally:
             proc.terminate()
             proc.wait(timeout=30)
@@ -349,8 +466,16 @@ def run_warm(quick: bool, work: Path, backend: str) -> dict:
     table["(query embedding, inside retrieve)"] = row(embed)
     table["total"] = row(totals)
     table["total, repeated question"] = row(cached)
-    return {"questions": len(items), "passes": passes, "stages": table, "accuracy": round(sum(correct) / len(correct), 4),
-            "backend": backend, "load_before": load_before, "load_after": load(), **rss_mib()}
+    return {
+        "questions": len(items),
+        "passes": passes,
+        "stages": table,
+        "accuracy": round(sum(correct) / len(correct), 4),
+        "backend": backend,
+        "load_before": load_before,
+        "load_after": load(),
+        **rss_mib(),
+    }
 
 
 SCALE_CHILD = "scale-worker"
@@ -378,9 +503,15 @@ def scale_worker(n: int, work: Path, quick: bool) -> dict:
     load_build = load()
     build_file = settings.data_dir / "bench-build.json"
     if index.built:
-        build = {"records": index.stats.records, "build_s": round(t_build, 2), "chunks_per_s": round(index.chunk_count / t_build, 1),
-                 "records_per_s": round(index.stats.records / t_build, 1), "index_mib": round(du(settings.index_dir) / 2**20, 2),
-                 "load_build": max(load_before, load_build), "built_at": time.strftime("%Y-%m-%d %H:%M:%S")}
+        build = {
+            "records": index.stats.records,
+            "build_s": round(t_build, 2),
+            "chunks_per_s": round(index.chunk_count / t_build, 1),
+            "records_per_s": round(index.stats.records / t_build, 1),
+            "index_mib": round(du(settings.index_dir) / 2**20, 2),
+            "load_build": max(load_before, load_build),
+            "built_at": time.strftime("%Y-%m-%d %H:%M:%S"),
+        }
         build_file.write_text(json.dumps(build))
     else:  # re-measuring queries on an index a kept work dir holds: report the build as it was measured then
         build = {**json.loads(build_file.read_text()), "reopen_s": round(t_build, 2)}
@@ -398,13 +529,22 @@ def scale_worker(n: int, work: Path, quick: bool) -> dict:
         retrieve.append(answer.timings["retrieve"])
         correct.append(judge(item, answer))
     return {
-        "documents": len(corpus.documents), "chunks": index.chunk_count, "sentences": len(corpus.sentences),
-        "load_corpus_s": round(t_load, 2), **build, "assistant_open_s": round(bot.startup_seconds, 2),
-        "questions": len(items), "retrieve_p50_ms": ms(percentile(retrieve, 0.5)), "retrieve_p95_ms": ms(percentile(retrieve, 0.95)),
+        "documents": len(corpus.documents),
+        "chunks": index.chunk_count,
+        "sentences": len(corpus.sentences),
+        "load_corpus_s": round(t_load, 2),
+        **build,
+        "assistant_open_s": round(bot.startup_seconds, 2),
+        "questions": len(items),
+        "retrieve_p50_ms": ms(percentile(retrieve, 0.5)),
+        "retrieve_p95_ms": ms(percentile(retrieve, 0.95)),
         "embed_query_p50_ms": ms(percentile(embed, 0.5)),
         "search_p50_ms": ms(percentile([r - e for r, e in zip(retrieve, embed)], 0.5)),
-        "answer_p50_ms": ms(percentile(total, 0.5)), "answer_p95_ms": ms(percentile(total, 0.95)),
-        "accuracy": round(sum(correct) / len(correct), 4), "load_query": load_query, **rss_mib(),
+        "answer_p50_ms": ms(percentile(total, 0.5)),
+        "answer_p95_ms": ms(percentile(total, 0.95)),
+        "accuracy": round(sum(correct) / len(correct), 4),
+        "load_query": load_query,
+        **rss_mib(),
     }
 
 
@@ -413,8 +553,12 @@ def run_scale(sizes: list[int], quick: bool, work: Path, keep: bool) -> dict:
     for n in sizes:
         console.print(f"[dim]scale: indexing {n:,} document(s)… (load {load()})[/]")
         out = work / f"scale-{n}.json"
-        proc = subprocess.run([sys.executable, "-m", "assistant.bench", SCALE_CHILD, str(n), str(work), "1" if quick else "0", str(out)],
-                              capture_output=True, text=True, timeout=6 * 3600)
+        proc = subprocess.run(
+            [sys.executable, "-m", "assistant.bench", SCALE_CHILD, str(n), str(work), "1" if quick else "0", str(out)],
+            capture_output=True,
+            text=True,
+            timeout=6 * 3600,
+        )
         if proc.returncode:
             raise RuntimeError(f"scale worker {n} failed: {proc.stderr[-3000:]}")
         rows.append(json.loads(out.read_text()))
@@ -440,11 +584,17 @@ def _baseline_store(bot, chunk_size: int, overlap: int):
             if not inside:
                 continue
             # What the shared generator needs to find the chunk's sentences (it cites sentences).
-            chunk.metadata.update(sentence_start=inside[0].index, sentence_end=inside[-1].index + 1, paragraph=inside[0].paragraph)
+            chunk.metadata.update(
+                sentence_start=inside[0].index, sentence_end=inside[-1].index + 1, paragraph=inside[0].paragraph
+            )
             docs.append(chunk)
     client = chromadb.EphemeralClient(settings=ChromaSettings(anonymized_telemetry=False))
-    store = Chroma(collection_name=f"baseline-{chunk_size}-{overlap}", embedding_function=bot.embeddings, client=client,
-                   collection_configuration={"hnsw": {"space": "cosine"}})
+    store = Chroma(
+        collection_name=f"baseline-{chunk_size}-{overlap}",
+        embedding_function=bot.embeddings,
+        client=client,
+        collection_configuration={"hnsw": {"space": "cosine"}},
+    )
     store.add_documents(docs)
     return store, len(docs)
 
@@ -473,8 +623,13 @@ def run_baseline(quick: bool, work: Path) -> dict:
                 retrieve.append(t_retrieve)
                 correct.append(judge(item, answer))
         answerable = [c for c, i in zip(correct, items * passes) if i["kind"] not in ("unanswerable", "false_premise")]
-        return {"p50_ms": ms(percentile(totals, 0.5)), "p95_ms": ms(percentile(totals, 0.95)), "retrieve_p50_ms": ms(percentile(retrieve, 0.5)),
-                "accuracy": round(sum(correct) / len(correct), 4), "answer_accuracy": round(sum(answerable) / len(answerable), 4)}
+        return {
+            "p50_ms": ms(percentile(totals, 0.5)),
+            "p95_ms": ms(percentile(totals, 0.95)),
+            "retrieve_p50_ms": ms(percentile(retrieve, 0.5)),
+            "accuracy": round(sum(correct) / len(correct), 4),
+            "answer_accuracy": round(sum(answerable) / len(answerable), 4),
+        }
 
     def ours(question: str):
         answer = bot.ask(question)
@@ -494,10 +649,23 @@ def run_baseline(quick: bool, work: Path) -> dict:
 
         rows[f"LangChain baseline ({size}/{overlap} chars, {n_chunks} chunks)"] = measure(plain)
     our = rows["ours (hybrid + rerank)"]
-    ratios = [{"baseline": k, "latency_ratio": round(our["p50_ms"] / v["p50_ms"], 2),
-               "accuracy_ratio": round(our["accuracy"] / v["accuracy"], 3) if v["accuracy"] else None}
-              for k, v in rows.items() if k.startswith("LangChain")]
-    return {"questions": len(items), "passes": passes, "rows": rows, "ratios": ratios, "load_before": load_before, "load_after": load()}
+    ratios = [
+        {
+            "baseline": k,
+            "latency_ratio": round(our["p50_ms"] / v["p50_ms"], 2),
+            "accuracy_ratio": round(our["accuracy"] / v["accuracy"], 3) if v["accuracy"] else None,
+        }
+        for k, v in rows.items()
+        if k.startswith("LangChain")
+    ]
+    return {
+        "questions": len(items),
+        "passes": passes,
+        "rows": rows,
+        "ratios": ratios,
+        "load_before": load_before,
+        "load_after": load(),
+    }
 
 
 def run_overhead(docs: int, reps: int, work: Path) -> dict:
@@ -541,10 +709,20 @@ def run_overhead(docs: int, reps: int, work: Path) -> dict:
         encode_times.append(spent[0])
         emb._cache.clear()
     raw, ours, enc = min(raw_times), min(our_times), min(encode_times)
-    return {"documents": docs, "texts": len(texts), "raw_encode_s": round(raw, 2), "our_index_s": round(ours, 2),
-            "our_encode_s": round(enc, 2), "our_other_s": round(ours - enc, 2),
-            "raw_texts_per_s": round(len(texts) / raw, 1), "our_texts_per_s": round(len(texts) / ours, 1),
-            "overhead_x": round(ours / raw, 3), "reps": reps, "load_before": load_before, "load_after": load()}
+    return {
+        "documents": docs,
+        "texts": len(texts),
+        "raw_encode_s": round(raw, 2),
+        "our_index_s": round(ours, 2),
+        "our_encode_s": round(enc, 2),
+        "our_other_s": round(ours - enc, 2),
+        "raw_texts_per_s": round(len(texts) / raw, 1),
+        "our_texts_per_s": round(len(texts) / ours, 1),
+        "overhead_x": round(ours / raw, 3),
+        "reps": reps,
+        "load_before": load_before,
+        "load_after": load(),
+    }
 
 
 # -- report ----------------------------------------------------------------------------------------
@@ -553,8 +731,16 @@ def targets(results: dict) -> list[dict]:
 
     def add(name, value, note=""):
         limit, unit = TARGETS[name]
-        rows.append({"target": name, "limit": limit, "unit": unit, "measured": value,
-                     "met": None if value is None else value <= limit, "note": note})
+        rows.append(
+            {
+                "target": name,
+                "limit": limit,
+                "unit": unit,
+                "measured": value,
+                "met": None if value is None else value <= limit,
+                "note": note,
+            }
+        )
 
     cold = results.get("cold")
     if cold:
@@ -566,15 +752,26 @@ def targets(results: dict) -> list[dict]:
     if "chat" in results:
         add("chat_ready_s", results["chat"]["ready_s"], "command → 'Ready … Open URL' line")
     if "embed" in results:
-        add("query_embed_p50_ms", results["embed"]["backends"]["onnx"]["query_p50_ms"], "onnx backend, one question per call")
+        add(
+            "query_embed_p50_ms",
+            results["embed"]["backends"]["onnx"]["query_p50_ms"],
+            "onnx backend, one question per call",
+        )
     warm = results.get("warm", {}).get("onnx")
     if warm:
         add("warm_p50_ms", warm["stages"]["total"]["p50_ms"], f"load {warm['load_before']}")
     scale = {r["documents"]: r for r in results.get("scale", {}).get("rows", [])}
     if scale:
-        add("retrieve_p50_ms@1", scale[min(scale)]["retrieve_p50_ms"] if 1 in scale else None, "hybrid dense+BM25 stage")
-        add("retrieve_p50_ms@10000", scale[10_000]["retrieve_p50_ms"] if 10_000 in scale else None,
-            "" if 10_000 in scale else f"not run (--large); largest run: {max(scale):,} docs = {scale[max(scale)]['retrieve_p50_ms']} ms")
+        add(
+            "retrieve_p50_ms@1", scale[min(scale)]["retrieve_p50_ms"] if 1 in scale else None, "hybrid dense+BM25 stage"
+        )
+        add(
+            "retrieve_p50_ms@10000",
+            scale[10_000]["retrieve_p50_ms"] if 10_000 in scale else None,
+            ""
+            if 10_000 in scale
+            else f"not run (--large); largest run: {max(scale):,} docs = {scale[max(scale)]['retrieve_p50_ms']} ms",
+        )
     over = results.get("overhead")
     if over:
         add("indexing_overhead_x", over["overhead_x"], f"{over['texts']} texts, load {over['load_before']}")
@@ -591,57 +788,147 @@ def tables(results: dict) -> list[tuple[str, list[str], list[list]]]:
     if "cold" in results:
         c = results["cold"]
         cols = ["command", "median_s", "min_s", "x_floor", "peak_rss_mib", "all_ok"]
-        out.append((f"Cold start: fresh process, index built ('{c['question']}'; each run's time / the floor's of that round)",
-                    cols, [[name, *(v[k] for k in cols[1:])] for name, v in c["summary"].items()]))
+        out.append(
+            (
+                f"Cold start: fresh process, index built ('{c['question']}'; each run's time / the floor's of that round)",
+                cols,
+                [[name, *(v[k] for k in cols[1:])] for name, v in c["summary"].items()],
+            )
+        )
     if "imports" in results:
         for backend, v in results["imports"].items():
-            out.append((f"Imports of a cold `assistant ask`, {backend} backend (python -X importtime, self time by package): "
-                        f"total {v['total_s']} s; heavy packages loaded: {', '.join(v['heavy_loaded']) or 'none'}",
-                        ["package", "seconds"], [[r["package"], r["self_s"]] for r in v["top"]]))
+            out.append(
+                (
+                    f"Imports of a cold `assistant ask`, {backend} backend (python -X importtime, self time by package): "
+                    f"total {v['total_s']} s; heavy packages loaded: {', '.join(v['heavy_loaded']) or 'none'}",
+                    ["package", "seconds"],
+                    [[r["package"], r["self_s"]] for r in v["top"]],
+                )
+            )
     if "embed" in results:
         e = results["embed"]
         cols = ["load_s", "questions", "query_p50_ms", "query_p95_ms", "batch_texts", "batch_texts_per_s", "load"]
-        out.append((f"Embedding, both backends side by side (min cosine between them {e['min_cosine']})", ["backend", *cols],
-                    [[b, *(v[k] for k in cols)] for b, v in e["backends"].items()]))
+        out.append(
+            (
+                f"Embedding, both backends side by side (min cosine between them {e['min_cosine']})",
+                ["backend", *cols],
+                [[b, *(v[k] for k in cols)] for b, v in e["backends"].items()],
+            )
+        )
     if "chat" in results:
         cols = ["run", "ready_s", "page_status", "load"]
-        out.append((f"Chat page: command → 'Ready … Open URL' (median {results['chat']['ready_s']} s)", cols,
-                    [[r[c] for c in cols] for r in results["chat"]["runs"]]))
+        out.append(
+            (
+                f"Chat page: command → 'Ready … Open URL' (median {results['chat']['ready_s']} s)",
+                cols,
+                [[r[c] for c in cols] for r in results["chat"]["runs"]],
+            )
+        )
     for backend, w in results.get("warm", {}).items():
         rows = [[stage, v["p50_ms"], v["p95_ms"], v["mean_ms"]] for stage, v in w["stages"].items()]
-        out.append((f"Warm answer latency by stage, {backend} backend ({w['questions']} questions × {w['passes']}, accuracy "
-                    f"{w['accuracy']}, RSS {w.get('rss_mib')} MiB, peak {w.get('peak_rss_mib')} MiB, load {w['load_before']}→{w['load_after']})",
-                    ["stage", "p50 ms", "p95 ms", "mean ms"], rows))
+        out.append(
+            (
+                f"Warm answer latency by stage, {backend} backend ({w['questions']} questions × {w['passes']}, accuracy "
+                f"{w['accuracy']}, RSS {w.get('rss_mib')} MiB, peak {w.get('peak_rss_mib')} MiB, load {w['load_before']}→{w['load_after']})",
+                ["stage", "p50 ms", "p95 ms", "mean ms"],
+                rows,
+            )
+        )
     if "scale" in results:
-        cols = ["documents", "chunks", "records", "build_s", "chunks_per_s", "records_per_s", "index_mib", "assistant_open_s",
-                "retrieve_p50_ms", "retrieve_p95_ms", "embed_query_p50_ms", "search_p50_ms", "answer_p50_ms", "answer_p95_ms",
-                "accuracy", "peak_rss_mib", "load_build", "load_query"]
-        out.append(("Scale: synthetic documents (ingestion, size on disk, query latency)", cols,
-                    [[r[c] for c in cols] for r in results["scale"]["rows"]]))
+        cols = [
+            "documents",
+            "chunks",
+            "records",
+            "build_s",
+            "chunks_per_s",
+            "records_per_s",
+            "index_mib",
+            "assistant_open_s",
+            "retrieve_p50_ms",
+            "retrieve_p95_ms",
+            "embed_query_p50_ms",
+            "search_p50_ms",
+            "answer_p50_ms",
+            "answer_p95_ms",
+            "accuracy",
+            "peak_rss_mib",
+            "load_build",
+            "load_query",
+        ]
+        out.append(
+            (
+                "Scale: synthetic documents (ingestion, size on disk, query latency)",
+                cols,
+                [[r[c] for c in cols] for r in results["scale"]["rows"]],
+            )
+        )
     if "baseline" in results:
         b = results["baseline"]
-        rows = [[k, v["p50_ms"], v["p95_ms"], v["retrieve_p50_ms"], v["accuracy"], v["answer_accuracy"]] for k, v in b["rows"].items()]
-        out.append((f"Plain LangChain baseline vs ours ({b['questions']} main questions × {b['passes']}, load {b['load_before']}→{b['load_after']})",
-                    ["pipeline", "p50 ms", "p95 ms", "retrieval p50 ms", "accuracy", "answer accuracy"], rows))
-        out.append(("Ours / baseline ratios", ["baseline", "latency ratio (p50)", "accuracy ratio"],
-                    [[r["baseline"], r["latency_ratio"], r["accuracy_ratio"]] for r in b["ratios"]]))
+        rows = [
+            [k, v["p50_ms"], v["p95_ms"], v["retrieve_p50_ms"], v["accuracy"], v["answer_accuracy"]]
+            for k, v in b["rows"].items()
+        ]
+        out.append(
+            (
+                f"Plain LangChain baseline vs ours ({b['questions']} main questions × {b['passes']}, load {b['load_before']}→{b['load_after']})",
+                ["pipeline", "p50 ms", "p95 ms", "retrieval p50 ms", "accuracy", "answer accuracy"],
+                rows,
+            )
+        )
+        out.append(
+            (
+                "Ours / baseline ratios",
+                ["baseline", "latency ratio (p50)", "accuracy ratio"],
+                [[r["baseline"], r["latency_ratio"], r["accuracy_ratio"]] for r in b["ratios"]],
+            )
+        )
     if "overhead" in results:
         o = results["overhead"]
-        cols = ["documents", "texts", "raw_encode_s", "our_index_s", "our_encode_s", "our_other_s", "raw_texts_per_s", "our_texts_per_s", "overhead_x", "load_before", "load_after"]
+        cols = [
+            "documents",
+            "texts",
+            "raw_encode_s",
+            "our_index_s",
+            "our_encode_s",
+            "our_other_s",
+            "raw_texts_per_s",
+            "our_texts_per_s",
+            "overhead_x",
+            "load_before",
+            "load_after",
+        ]
         out.append(("Indexing path vs one raw encoder call (best of reps)", cols, [[o[c] for c in cols]]))
     if results.get("targets"):
-        out.append(("Targets", ["target", "limit", "measured", "met", "note"],
-                    [[t["target"], f"≤ {t['limit']} {t['unit']}", t["measured"], {True: "yes", False: "NO", None: "n/a"}[t["met"]], t["note"]] for t in results["targets"]]))
+        out.append(
+            (
+                "Targets",
+                ["target", "limit", "measured", "met", "note"],
+                [
+                    [
+                        t["target"],
+                        f"≤ {t['limit']} {t['unit']}",
+                        t["measured"],
+                        {True: "yes", False: "NO", None: "n/a"}[t["met"]],
+                        t["note"],
+                    ]
+                    for t in results["targets"]
+                ],
+            )
+        )
     return out
 
 
 def markdown(results: dict) -> str:
     meta = results["meta"]
-    lines = [f"# Benchmarks ({meta['started']})", "",
-             f"{meta['cpus']} CPU(s), Python {meta['python']}, {meta['platform']}; load average at start {meta['load_start']}, "
-             f"at end {meta.get('load_end')}; default embedding backend {meta.get('embedding_backend')}. Latencies in ms, sizes in MiB. "
-             "Every measured question is embedded afresh (its cached embedding dropped) unless marked 'repeated'. "
-             "Numbers are not asserted anywhere.", ""]
+    lines = [
+        f"# Benchmarks ({meta['started']})",
+        "",
+        f"{meta['cpus']} CPU(s), Python {meta['python']}, {meta['platform']}; load average at start {meta['load_start']}, "
+        f"at end {meta.get('load_end')}; default embedding backend {meta.get('embedding_backend')}. Latencies in ms, sizes in MiB. "
+        "Every measured question is embedded afresh (its cached embedding dropped) unless marked 'repeated'. "
+        "Numbers are not asserted anywhere.",
+        "",
+    ]
     for title, cols, rows in tables(results):
         lines += [f"## {title}", "", "| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
         lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
@@ -672,9 +959,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sizes", type=int, nargs="+", help="scale sizes (default 1 100 1000 [10000])")
     parser.add_argument("--overhead-docs", type=int, default=60, help="documents for the overhead comparison")
     parser.add_argument("--report-dir", type=Path, default=REPORT_DIR)
-    parser.add_argument("--work-dir", type=Path, help="keep corpora and indexes here; a later run re-measures queries on them without rebuilding")
+    parser.add_argument(
+        "--work-dir",
+        type=Path,
+        help="keep corpora and indexes here; a later run re-measures queries on them without rebuilding",
+    )
     parser.add_argument("--name", default="bench", help="report file stem")
-    parser.add_argument("--threads", type=int, help="OMP/MKL threads of the measured child processes (default: one per core)")
+    parser.add_argument(
+        "--threads", type=int, help="OMP/MKL threads of the measured child processes (default: one per core)"
+    )
     args = parser.parse_args(argv)
     if args.threads:
         os.environ["OMP_NUM_THREADS"] = os.environ["MKL_NUM_THREADS"] = str(args.threads)
@@ -683,9 +976,19 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("ASSISTANT_MODELS_DIR", str(Settings().model_cache_dir))
     parts = args.only or PARTS
     sizes = args.sizes or ([1, 100] if args.quick else [1, 100, 1000]) + ([10_000] if args.large else [])
-    results: dict = {"meta": {"started": time.strftime("%Y-%m-%d %H:%M:%S"), "cpus": os.cpu_count(), "python": platform.python_version(),
-                              "platform": platform.platform(terse=True), "load_start": list(os.getloadavg()), "parts": parts,
-                              "sizes": sizes, "quick": args.quick, "embedding_backend": Settings().embedding_backend}}
+    results: dict = {
+        "meta": {
+            "started": time.strftime("%Y-%m-%d %H:%M:%S"),
+            "cpus": os.cpu_count(),
+            "python": platform.python_version(),
+            "platform": platform.platform(terse=True),
+            "load_start": list(os.getloadavg()),
+            "parts": parts,
+            "sizes": sizes,
+            "quick": args.quick,
+            "embedding_backend": Settings().embedding_backend,
+        }
+    }
     keep = args.work_dir is not None
     work = args.work_dir or Path(tempfile.mkdtemp(prefix="summit-bench-"))
     work.mkdir(parents=True, exist_ok=True)
@@ -708,7 +1011,9 @@ def main(argv: list[str] | None = None) -> int:
             elif part == "baseline":
                 results["baseline"] = run_baseline(args.quick, work)
             elif part == "overhead":
-                results["overhead"] = run_overhead(max(5, args.overhead_docs // (4 if args.quick else 1)), 1 if args.quick else 2, work)
+                results["overhead"] = run_overhead(
+                    max(5, args.overhead_docs // (4 if args.quick else 1)), 1 if args.quick else 2, work
+                )
             results["meta"].setdefault("part_seconds", {})[part] = round(time.perf_counter() - started, 1)
     finally:
         if not keep:

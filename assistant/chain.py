@@ -71,7 +71,9 @@ def citations(index: Index, cited: list[tuple[Sentence, float]]) -> list[Citatio
     return out
 
 
-def build_retrieval(analyser: QuestionAnalyser, retriever: BaseRetriever, reranker: SentenceWindowRetriever | None, k: int) -> Runnable[ChainState, ChainState]:
+def build_retrieval(
+    analyser: QuestionAnalyser, retriever: BaseRetriever, reranker: SentenceWindowRetriever | None, k: int
+) -> Runnable[ChainState, ChainState]:
     """Input ``{"message": str, "history": list[dict]}``; output the state with ``question`` and the ranked
     ``context`` passages the generator answers from."""
 
@@ -104,12 +106,18 @@ def build_retrieval(analyser: QuestionAnalyser, retriever: BaseRetriever, rerank
     return _stage("analyse", analyse_step) | _stage("retrieve", retrieve_step) | _stage("rerank", rerank_step)
 
 
-def build_chain(index: Index, retrieval: Runnable[ChainState, ChainState], generator: AnswerGenerator) -> Runnable[ChainState, Answer]:
+def build_chain(
+    index: Index, retrieval: Runnable[ChainState, ChainState], generator: AnswerGenerator
+) -> Runnable[ChainState, Answer]:
     """``retrieval`` (from ``build_retrieval``) then generation. Input ``{"message": str, "history":
     list[dict]}``; output ``Answer``."""
 
     def generate_step(state: ChainState) -> Stages:
-        return {"draft": generator.invoke({"question": state["question"], "context": state["context"], "history": state.get("history")})}
+        return {
+            "draft": generator.invoke(
+                {"question": state["question"], "context": state["context"], "history": state.get("history")}
+            )
+        }
 
     def answer_step(state: ChainState) -> Answer:
         question, draft = state["question"], state["draft"]
@@ -125,10 +133,14 @@ def build_chain(index: Index, retrieval: Runnable[ChainState, ChainState], gener
             answerability=draft.answerability,
             features=dict(draft.features),
             passages=[
-                {"text": d.page_content, "doc_id": d.metadata["doc_id"], "paragraph": d.metadata["paragraph"], "score": round(float(d.metadata["score"]), 4)}
+                {
+                    "text": d.page_content,
+                    "doc_id": d.metadata["doc_id"],
+                    "paragraph": d.metadata["paragraph"],
+                    "score": round(float(d.metadata["score"]), 4),
+                }
                 for d in state["context"]
             ],
         )
 
     return retrieval | _stage("generate", generate_step) | RunnableLambda(answer_step, name="answer")
-

@@ -49,7 +49,11 @@ def cmd_ask(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(answer.to_dict(), indent=2, ensure_ascii=False))
         return 0
-    label = {"answer": "", "refusal": "[yellow](not in the article)[/] ", "correction": "[magenta](premise corrected)[/] "}[answer.kind]
+    label = {
+        "answer": "",
+        "refusal": "[yellow](not in the article)[/] ",
+        "correction": "[magenta](premise corrected)[/] ",
+    }[answer.kind]
     if label:
         console.print(label, end="")
     console.print(answer.text, markup=False, highlight=False)
@@ -77,7 +81,11 @@ def cmd_index(args: argparse.Namespace) -> int:
         f"{len(bot.corpus.sentences)} sentences in {ix.seconds:.2f} s (total {time.perf_counter() - started:.2f} s)",
         highlight=False,
     )
-    where = bot.settings.index_dir if bot.settings.chroma_mode == "embedded" else f"{bot.settings.chroma_host}:{bot.settings.chroma_port}"
+    where = (
+        bot.settings.index_dir
+        if bot.settings.chroma_mode == "embedded"
+        else f"{bot.settings.chroma_host}:{bot.settings.chroma_port}"
+    )
     console.print(f"store: {bot.settings.chroma_mode} Chroma at {where}", highlight=False)
     return 0
 
@@ -161,7 +169,13 @@ def cmd_eval(args: argparse.Namespace) -> int:
     _print_table(results)
     name = "compare-" + "-vs-".join(configs) if args.compare else f"eval-{configs[0]}"
     name += "".join(f"-without-{rule}" for rule in args.without or [])  # never overwrite the all-rules report
-    paths = reports.write(results, Path(args.report_dir), name, with_chart=bool(args.compare), extra={"settings": bot.settings.model_dump(mode="json")})
+    paths = reports.write(
+        results,
+        Path(args.report_dir),
+        name,
+        with_chart=bool(args.compare),
+        extra={"settings": bot.settings.model_dump(mode="json")},
+    )
     console.print("report: " + ", ".join(str(p) for p in paths.values()), highlight=False)
     thresholds = evaluation.load_thresholds()
     # Thresholds are the default configuration's contract; compared alternatives are reported, not judged.
@@ -210,7 +224,10 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     ix = _open_library_index(settings, progress=True)
     stats = ix.stats
     detail = f" (embedded {stats.encoded}, reused {stats.reused} records)" if stats else ""
-    console.print(f"index [bold]{ix.collection_name}[/]: {len(ix.corpus.documents)} document(s), {ix.chunk_count} chunks{detail}", highlight=False)
+    console.print(
+        f"index [bold]{ix.collection_name}[/]: {len(ix.corpus.documents)} document(s), {ix.chunk_count} chunks{detail}",
+        highlight=False,
+    )
     return 0 if not result.failed else 1
 
 
@@ -222,15 +239,34 @@ def cmd_sources(args: argparse.Namespace) -> int:
     for chunk in ix.chunks:
         chunks[chunk.doc_id] = chunks.get(chunk.doc_id, 0) + 1
     rows = [
-        {"doc_id": d.doc_id, "title": d.title, "source": d.source, "paragraphs": d.paragraph_count,
-         "sentences": len(d.sentences), "chunks": chunks.get(d.doc_id, 0)}
+        {
+            "doc_id": d.doc_id,
+            "title": d.title,
+            "source": d.source,
+            "paragraphs": d.paragraph_count,
+            "sentences": len(d.sentences),
+            "chunks": chunks.get(d.doc_id, 0),
+        }
         for d in ix.corpus.documents
     ]
     if args.json:
-        print(json.dumps({"collection": ix.collection_name, "documents": rows, "skipped": ix.corpus.skipped}, indent=2, ensure_ascii=False))
+        print(
+            json.dumps(
+                {"collection": ix.collection_name, "documents": rows, "skipped": ix.corpus.skipped},
+                indent=2,
+                ensure_ascii=False,
+            )
+        )
         return 0
     table = Table(title=f"{len(rows)} indexed document(s) in {ix.collection_name}")
-    for col, justify in [("doc id", "left"), ("title", "left"), ("source", "left"), ("paragraphs", "right"), ("sentences", "right"), ("chunks", "right")]:
+    for col, justify in [
+        ("doc id", "left"),
+        ("title", "left"),
+        ("source", "left"),
+        ("paragraphs", "right"),
+        ("sentences", "right"),
+        ("chunks", "right"),
+    ]:
         table.add_column(col, justify=justify, overflow="fold")
     for r in rows:
         table.add_row(r["doc_id"], r["title"], r["source"], *(str(r[k]) for k in ("paragraphs", "sentences", "chunks")))
@@ -243,13 +279,20 @@ def cmd_sources(args: argparse.Namespace) -> int:
 def cmd_bench(args: argparse.Namespace) -> int:
     from . import bench
 
-    argv = (["--large"] if args.large else []) + (["--quick"] if args.quick else []) + (["--only", *args.only] if args.only else [])
+    argv = (
+        (["--large"] if args.large else [])
+        + (["--quick"] if args.quick else [])
+        + (["--only", *args.only] if args.only else [])
+    )
     argv += ["--threads", str(args.threads)] if args.threads else []
     return bench.main(argv + ["--report-dir", args.report_dir])
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="assistant", description="Grounded answers about a set of documents (by default the South Korea–Cambodia summit article).")
+    parser = argparse.ArgumentParser(
+        prog="assistant",
+        description="Grounded answers about a set of documents (by default the South Korea–Cambodia summit article).",
+    )
     parser.add_argument("--data-dir", type=Path, help="index/feedback/report state (ASSISTANT_DATA_DIR)")
     parser.add_argument("--corpus-dir", type=Path, help="folder of .txt/.md articles (ASSISTANT_CORPUS_DIR)")
     parser.add_argument("-v", "--verbose", action="store_true", help="log what the pipeline does")
@@ -277,8 +320,12 @@ def build_parser() -> argparse.ArgumentParser:
     index.add_argument("--rebuild", action="store_true", help="rebuild even if an up-to-date index exists")
     index.set_defaults(func=cmd_index)
 
-    ev = sub.add_parser("eval", parents=[llm, reports], help="run the eval suite; exit 1 when below evals/thresholds.json")
-    ev.add_argument("--config", default="hybrid-rerank", help="named configuration (dense, bm25, hybrid, hybrid-rerank)")
+    ev = sub.add_parser(
+        "eval", parents=[llm, reports], help="run the eval suite; exit 1 when below evals/thresholds.json"
+    )
+    ev.add_argument(
+        "--config", default="hybrid-rerank", help="named configuration (dense, bm25, hybrid, hybrid-rerank)"
+    )
     ev.add_argument("--compare", nargs="+", metavar="CONFIG", help="run several configurations into one report")
     ev.add_argument("--suite", action="append", choices=list(SUITES), help="suite(s) to run (default: all)")
     ev.add_argument("--calibrate", action="store_true", help="fit the refusal threshold on the suite")
@@ -286,10 +333,17 @@ def build_parser() -> argparse.ArgumentParser:
         "--fit", action="store_true", help="refit the answerability model on the development suites of three documents"
     )
     ev.add_argument(
-        "--without", action="append", choices=RULE_NAMES, metavar="RULE",
+        "--without",
+        action="append",
+        choices=RULE_NAMES,
+        metavar="RULE",
         help=f"switch an answer-rule family off (repeatable): {', '.join(RULE_NAMES)}",
     )
-    ev.add_argument("--ablation", action="store_true", help="each suite with all rules, then without each family → ablation.{md,json}")
+    ev.add_argument(
+        "--ablation",
+        action="store_true",
+        help="each suite with all rules, then without each family → ablation.{md,json}",
+    )
     ev.set_defaults(func=cmd_eval)
 
     ing = sub.add_parser("ingest", help="add .txt/.md/.html/.pdf files or folders to the library, then index them")
@@ -301,18 +355,29 @@ def build_parser() -> argparse.ArgumentParser:
     src.add_argument("--json", action="store_true", help="print the list as JSON")
     src.set_defaults(func=cmd_sources)
 
-    bench = sub.add_parser("bench", parents=[reports], help="latency/throughput/scale benchmarks → evals/reports/bench.{json,md}")
+    bench = sub.add_parser(
+        "bench", parents=[reports], help="latency/throughput/scale benchmarks → evals/reports/bench.{json,md}"
+    )
     bench.add_argument("--large", action="store_true", help="also index 10,000 synthetic documents (slow)")
     bench.add_argument("--quick", action="store_true", help="fewer repetitions and sizes, for a smoke run")
-    bench.add_argument("--only", nargs="+", metavar="PART", help="run only these parts (cold, imports, embed, chat, warm, scale, baseline, overhead)")
-    bench.add_argument("--threads", type=int, help="OMP/MKL threads of the measured child processes (default: one per core)")
+    bench.add_argument(
+        "--only",
+        nargs="+",
+        metavar="PART",
+        help="run only these parts (cold, imports, embed, chat, warm, scale, baseline, overhead)",
+    )
+    bench.add_argument(
+        "--threads", type=int, help="OMP/MKL threads of the measured child processes (default: one per core)"
+    )
     bench.set_defaults(func=cmd_bench)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
+    )
     try:
         return args.func(args)
     except (CorpusError, IndexUnavailable, QuestionError) as exc:

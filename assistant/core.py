@@ -34,7 +34,7 @@ class QuestionError(ValueError):
     """The question cannot be answered as given (empty, too long); the message is safe to show a user."""
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _shared_embeddings(backend: str, models_dir: Path) -> MiniLMEmbeddings:
     return MiniLMEmbeddings(backend, models_dir)
 
@@ -139,7 +139,9 @@ class Assistant:
         self.scorer = SentenceScorer(self.index, self.embeddings, s.dense_weight)
         self.retriever = build_retriever(self.index, s)
         self.reranker = (
-            SentenceWindowRetriever(base=self.retriever, scorer=self.scorer, k=s.k, window=s.window) if s.rerank else None
+            SentenceWindowRetriever(base=self.retriever, scorer=self.scorer, k=s.k, window=s.window)
+            if s.rerank
+            else None
         )
         self.generator: AnswerGenerator = self._make_generator()
         self.retrieval = build_retrieval(self.scorer.analyser, self.retriever, self.reranker, s.k)
@@ -147,7 +149,9 @@ class Assistant:
 
     def _make_generator(self) -> AnswerGenerator:
         s = self.settings
-        extractive = ExtractiveGenerator(self.scorer, s.refusal_threshold, s.max_answer_sentences, self._answerability(), s.disabled_rules)
+        extractive = ExtractiveGenerator(
+            self.scorer, s.refusal_threshold, s.max_answer_sentences, self._answerability(), s.disabled_rules
+        )
         if s.llm == "extractive":
             return extractive
         from .generation.llm import make_llm_generator  # optional extras load only when asked for
@@ -174,7 +178,9 @@ class Assistant:
     def ask(self, question: str, history: list[dict] | None = None) -> Answer:
         """Answer ``question`` from the article; raises ``QuestionError`` for empty or oversized input."""
         text = clean_question(question, self.settings.max_question_chars)
-        answer = self.chain.invoke({"message": text, "history": _clean_history(history or [], self.settings.max_question_chars)})
+        answer = self.chain.invoke(
+            {"message": text, "history": _clean_history(history or [], self.settings.max_question_chars)}
+        )
         if answer.refused and _not_english(text):
             answer.notes.append(NON_ENGLISH_NOTE)
         return answer
@@ -195,10 +201,12 @@ class Assistant:
             LIVE_TEXT.set(pieces.put)
             try:
                 pieces.put(self.chat(message, history))
-            except BaseException as exc:  # noqa: BLE001 - handed to the caller's thread
+            except BaseException as exc:
                 pieces.put(exc)
 
-        threading.Thread(target=contextvars.copy_context().run, args=(answer,), name="assistant-stream", daemon=True).start()
+        threading.Thread(
+            target=contextvars.copy_context().run, args=(answer,), name="assistant-stream", daemon=True
+        ).start()
         text = ""
         while isinstance(item := pieces.get(), str):
             text += item

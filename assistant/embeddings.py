@@ -58,7 +58,7 @@ class Encoder(Protocol):
         ...
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def load_encoder(backend: str, models_dir: Path) -> Encoder:
     """One encoder per backend and cache folder per process. ``onnx`` (the default) never imports torch once
     its model is exported; ``torch`` is sentence-transformers itself, the reference."""
@@ -74,7 +74,9 @@ def load_encoder(backend: str, models_dir: Path) -> Encoder:
 class MiniLMEmbeddings(Embeddings):
     """Normalized 384-d sentence embeddings; repeated texts are served from an in-process cache."""
 
-    def __init__(self, backend: str = "onnx", models_dir: Path | None = None, batch_size: int = 64, cache_size: int = 50_000) -> None:
+    def __init__(
+        self, backend: str = "onnx", models_dir: Path | None = None, batch_size: int = 64, cache_size: int = 50_000
+    ) -> None:
         from .settings import Settings
 
         self.encoder = load_encoder(backend, models_dir or Settings().model_cache_dir)

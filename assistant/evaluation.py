@@ -80,7 +80,13 @@ class Report:
     items: list[ItemResult] = field(default_factory=list)
 
     def to_dict(self) -> dict:
-        return {"config": self.config, "suite": self.suite, "metrics": self.metrics, "by_kind": self.by_kind, "items": [asdict(i) for i in self.items]}
+        return {
+            "config": self.config,
+            "suite": self.suite,
+            "metrics": self.metrics,
+            "by_kind": self.by_kind,
+            "items": [asdict(i) for i in self.items],
+        }
 
 
 def suite_corpus(suite: str, summit_dir: Path) -> Path | None:
@@ -152,7 +158,10 @@ def judge(item: dict, answer) -> bool:
 def history_of(item: dict, bot: Assistant) -> list[dict]:
     history: list[dict] = []
     for question in item.get("history_questions", []):
-        history += [{"role": "user", "content": question}, {"role": "assistant", "content": bot.chat(question, history).text}]
+        history += [
+            {"role": "user", "content": question},
+            {"role": "assistant", "content": bot.chat(question, history).text},
+        ]
     return history
 
 
@@ -258,8 +267,16 @@ def calibrate(bot: Assistant, suite: str = "main", grid: list[float] | None = No
         variant = bot.configure(refusal_threshold=threshold)
         metrics = summarise(run_items(variant, items, suite, progress=False), items)
         balanced = (metrics["answer_accuracy"] + metrics["refusal_accuracy"]) / 2
-        sweep.append({"threshold": threshold, "balanced_accuracy": round(balanced, 4), **{k: metrics[k] for k in (
-            "answer_accuracy", "refusal_accuracy", "refusal_precision", "refusal_recall")}})
+        sweep.append(
+            {
+                "threshold": threshold,
+                "balanced_accuracy": round(balanced, 4),
+                **{
+                    k: metrics[k]
+                    for k in ("answer_accuracy", "refusal_accuracy", "refusal_precision", "refusal_recall")
+                },
+            }
+        )
     top = max(row["balanced_accuracy"] for row in sweep)
     plateau = [row for row in sweep if row["balanced_accuracy"] == top]
     best = plateau[len(plateau) // 2]

@@ -87,7 +87,10 @@ def fit(samples: list[Sample], c: float = 1.0) -> tuple[AnswerabilityModel, dict
         "threshold": threshold,
         "keep_right_at_least": KEEP_RIGHT,
         "leave_one_document_out": _scores(y, held, docs, threshold),
-        "predictions": [{"suite": s.suite, "id": s.id, "label": s.label, "held_out_probability": round(float(p), 4)} for s, p in zip(samples, held, strict=True)],
+        "predictions": [
+            {"suite": s.suite, "id": s.id, "label": s.label, "held_out_probability": round(float(p), 4)}
+            for s, p in zip(samples, held, strict=True)
+        ],
     }
     return fitted, report
 

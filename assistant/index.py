@@ -79,7 +79,9 @@ def _client(settings: Settings) -> ClientAPI:
         try:
             # chromadb's HTTP client waits forever (httpx timeout=None): probe the heartbeat with a deadline
             # first, so a dead or hung server is reported in seconds, then bound the client's own requests.
-            httpx.get(f"{where}/api/v2/heartbeat", headers=settings.chroma_headers or None, timeout=settings.chroma_timeout).raise_for_status()
+            httpx.get(
+                f"{where}/api/v2/heartbeat", headers=settings.chroma_headers or None, timeout=settings.chroma_timeout
+            ).raise_for_status()
             client = chromadb.HttpClient(
                 host=settings.chroma_host,
                 port=settings.chroma_port,
@@ -89,7 +91,9 @@ def _client(settings: Settings) -> ClientAPI:
             )
             session = getattr(getattr(client, "_server", None), "_session", None)
             if session is not None:
-                session.timeout = httpx.Timeout(max(QUERY_TIMEOUT, settings.chroma_timeout), connect=settings.chroma_timeout)
+                session.timeout = httpx.Timeout(
+                    max(QUERY_TIMEOUT, settings.chroma_timeout), connect=settings.chroma_timeout
+                )
             return client
         except Exception as exc:
             raise IndexUnavailable(
@@ -223,11 +227,21 @@ def chunk_corpus(corpus: Corpus, embeddings: MiniLMEmbeddings, settings: Setting
     """Every document's chunks, with the sentences' word pieces counted in one batch."""
     texts = list(dict.fromkeys(s.text for s in corpus.sentences))
     sizes = dict(zip(texts, embeddings.count_tokens_many(texts), strict=True))
-    return [c for d in corpus.documents for c in chunk_document(d, sizes.__getitem__, settings.chunk_tokens, settings.chunk_overlap)]
+    return [
+        c
+        for d in corpus.documents
+        for c in chunk_document(d, sizes.__getitem__, settings.chunk_tokens, settings.chunk_overlap)
+    ]
 
 
 def fingerprint(corpus: Corpus, embeddings: MiniLMEmbeddings, settings: Settings) -> str:
-    parts = [str(SCHEMA_VERSION), corpus.fingerprint, embeddings.model_id, str(settings.chunk_tokens), str(settings.chunk_overlap)]
+    parts = [
+        str(SCHEMA_VERSION),
+        corpus.fingerprint,
+        embeddings.model_id,
+        str(settings.chunk_tokens),
+        str(settings.chunk_overlap),
+    ]
     return hashlib.sha256("\0".join(parts).encode()).hexdigest()[:16]
 
 
@@ -245,8 +259,16 @@ def _records(corpus: Corpus, chunks: list[Chunk]) -> Records:
     for s in corpus.sentences:
         ids.append(sentence_id(s))
         texts.append(s.text)
-        metas.append({"kind": "sentence", "doc_id": s.doc_id, "paragraph": s.paragraph,
-                      "sentence_index": s.index, "char_start": s.start, "char_end": s.end})
+        metas.append(
+            {
+                "kind": "sentence",
+                "doc_id": s.doc_id,
+                "paragraph": s.paragraph,
+                "sentence_index": s.index,
+                "char_start": s.start,
+                "char_end": s.end,
+            }
+        )
     return ids, texts, metas
 
 
@@ -280,7 +302,9 @@ def _donors(client: ClientAPI, prefix: str, model_id: str) -> list[Collection]:
     return donors
 
 
-def _copy_reusable(donors: list[Collection], collection: Collection, records: Records, dim: int, bar: tqdm[Any], stats: BuildStats) -> list[int]:
+def _copy_reusable(
+    donors: list[Collection], collection: Collection, records: Records, dim: int, bar: tqdm[Any], stats: BuildStats
+) -> list[int]:
     """Copy into ``collection`` the vectors of records that ``donors`` hold under the same id *and* text
     (ids embed a 12-hex text hash), a batch at a time so memory stays flat; return the positions of the
     records still to embed."""
@@ -312,8 +336,12 @@ def _copy_reusable(donors: list[Collection], collection: Collection, records: Re
                     used.add(donor.name)
         if found:
             keep = sorted(found)
-            collection.add(ids=[ids[i] for i in keep], embeddings=np.stack([found[i] for i in keep]),
-                           documents=[texts[i] for i in keep], metadatas=[metas[i] for i in keep])
+            collection.add(
+                ids=[ids[i] for i in keep],
+                embeddings=np.stack([found[i] for i in keep]),
+                documents=[texts[i] for i in keep],
+                metadatas=[metas[i] for i in keep],
+            )
             bar.update(len(keep))
             stats.reused += len(keep)
         todo += [i for i in part if i not in found]
@@ -354,14 +382,22 @@ def _build(
                 part = new[start : start + BATCH]
                 batch = [texts[i] for i in part]
                 vectors = embeddings.encode(batch)
-                collection.add(ids=[ids[i] for i in part], embeddings=vectors, documents=batch, metadatas=[metas[i] for i in part])
+                collection.add(
+                    ids=[ids[i] for i in part], embeddings=vectors, documents=batch, metadatas=[metas[i] for i in part]
+                )
                 bar.update(len(part))
                 stats.encoded += len(part)
         bar.close()
-        collection.modify(metadata={
-            "complete": True, "records": len(ids), "chunks": len(chunks), "built_at": time.time(),
-            "model": embeddings.model_id, "schema": SCHEMA_VERSION,
-        })
+        collection.modify(
+            metadata={
+                "complete": True,
+                "records": len(ids),
+                "chunks": len(chunks),
+                "built_at": time.time(),
+                "model": embeddings.model_id,
+                "schema": SCHEMA_VERSION,
+            }
+        )
         if adopt and _is_complete(client, name, len(ids)):
             # Another process (sharing a Chroma server) finished the same build first: use theirs.
             client.delete_collection(temp)
@@ -448,7 +484,9 @@ def open_index(
             lock = FileLock(str(settings.data_dir / "index.lock"), timeout=600)
             lock.acquire()
         except Timeout as exc:
-            raise IndexUnavailable(f"another process has held {settings.data_dir / 'index.lock'} for 10 minutes") from exc
+            raise IndexUnavailable(
+                f"another process has held {settings.data_dir / 'index.lock'} for 10 minutes"
+            ) from exc
         except OSError as exc:
             raise IndexUnavailable(f"cannot use the data directory {settings.data_dir}: {exc.strerror or exc}") from exc
     try:
@@ -461,7 +499,9 @@ def open_index(
             if settings.chroma_mode != "embedded":
                 raise IndexUnavailable(f"the Chroma server failed: {exc}") from exc
             moved = _quarantine(settings.index_dir)
-            notes.append(f"the index at {settings.index_dir} was unreadable ({type(exc).__name__}); moved to {moved.name} and rebuilt")
+            notes.append(
+                f"the index at {settings.index_dir} was unreadable ({type(exc).__name__}); moved to {moved.name} and rebuilt"
+            )
             log.warning(notes[-1])
             client, reuse = _client(settings), False
         stats = None
@@ -469,23 +509,46 @@ def open_index(
             stats = BuildStats()
             try:
                 # --rebuild means "do not trust what is stored": embed everything afresh.
-                _build(client, name, corpus, chunks, embeddings, progress, reuse=not rebuild, stats=stats, adopt=not rebuild)
+                _build(
+                    client,
+                    name,
+                    corpus,
+                    chunks,
+                    embeddings,
+                    progress,
+                    reuse=not rebuild,
+                    stats=stats,
+                    adopt=not rebuild,
+                )
             except Exception as exc:
                 # Only a damaged store is worth moving aside; any other failure leaves the old index alone.
                 if settings.chroma_mode != "embedded" or notes or not _is_store_error(exc):
                     raise IndexUnavailable(f"building the index failed: {type(exc).__name__}: {exc}") from exc
                 moved = _quarantine(settings.index_dir)
-                notes.append(f"the index at {settings.index_dir} could not be written ({type(exc).__name__}); moved to {moved.name} and rebuilt")
+                notes.append(
+                    f"the index at {settings.index_dir} could not be written ({type(exc).__name__}); moved to {moved.name} and rebuilt"
+                )
                 log.warning(notes[-1])
                 try:
                     client = _client(settings)
                     stats = BuildStats()
                     _build(client, name, corpus, chunks, embeddings, progress, reuse=False, stats=stats)
                 except Exception as retry_exc:
-                    raise IndexUnavailable(f"rebuilding the index failed: {type(retry_exc).__name__}: {retry_exc}") from retry_exc
+                    raise IndexUnavailable(
+                        f"rebuilding the index failed: {type(retry_exc).__name__}: {retry_exc}"
+                    ) from retry_exc
             _drop_others(client, settings.collection_prefix, keep=name, sole_builder=settings.chroma_mode == "embedded")
-        return Index(_store(client, name, embeddings), corpus, chunks, name, not reuse, time.perf_counter() - started, notes, stats,
-                     bm25_dir=settings.data_dir / "bm25")
+        return Index(
+            _store(client, name, embeddings),
+            corpus,
+            chunks,
+            name,
+            not reuse,
+            time.perf_counter() - started,
+            notes,
+            stats,
+            bm25_dir=settings.data_dir / "bm25",
+        )
     finally:
         if lock is not None:
             lock.release()

@@ -273,7 +273,13 @@ def ingest(paths: Iterable[Path | str], settings: Settings, progress: bool = Fal
 
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-    columns = [TextColumn("[bold]Ingesting"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(), TextColumn("{task.description}")]
+    columns = [
+        TextColumn("[bold]Ingesting"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        TextColumn("{task.description}"),
+    ]
     with Progress(*columns, disable=not progress, transient=True) as bar:
         task = bar.add_task("", total=len(files))
         for path in files:
@@ -314,8 +320,13 @@ def _ingest_one(path: Path, library: Path, existing: dict[str, str]) -> tuple[Pa
         return existing.get(digest) or existing[body]
     library.mkdir(parents=True, exist_ok=True)
     target = library / f"{digest}.md"
-    meta = {"title": doc.title, "source": str(path.resolve()), "format": doc.format,
-            "sha256": content_hash(markdown), "ingested_at": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
+    meta = {
+        "title": doc.title,
+        "source": str(path.resolve()),
+        "format": doc.format,
+        "sha256": content_hash(markdown),
+        "ingested_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+    }
     # Sidecar first, text last and by rename: the loader never sees a half-written article.
     target.with_suffix(".meta.json").write_text(json.dumps(meta, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     partial = library / f".{digest}.md.partial"

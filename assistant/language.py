@@ -25,12 +25,42 @@ def words(text: str) -> list[str]:
     """Runs of letters and digits, any script: "Lübeck's 12th-century" -> ["Lübeck", "s", "12th", "century"]."""
     return _PLAIN_WORD.findall(text)
 
+
 _UNITS = {
-    "zero": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
-    "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13, "fourteen": 14, "fifteen": 15,
-    "sixteen": 16, "seventeen": 17, "eighteen": 18, "nineteen": 19, "twenty": 20, "thirty": 30,
-    "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70, "eighty": 80, "ninety": 90, "hundred": 100,
-    "thousand": 1000, "million": 1_000_000, "billion": 1_000_000_000, "dozen": 12, "decade": 10,
+    "zero": 0,
+    "one": 1,
+    "two": 2,
+    "three": 3,
+    "four": 4,
+    "five": 5,
+    "six": 6,
+    "seven": 7,
+    "eight": 8,
+    "nine": 9,
+    "ten": 10,
+    "eleven": 11,
+    "twelve": 12,
+    "thirteen": 13,
+    "fourteen": 14,
+    "fifteen": 15,
+    "sixteen": 16,
+    "seventeen": 17,
+    "eighteen": 18,
+    "nineteen": 19,
+    "twenty": 20,
+    "thirty": 30,
+    "forty": 40,
+    "fifty": 50,
+    "sixty": 60,
+    "seventy": 70,
+    "eighty": 80,
+    "ninety": 90,
+    "hundred": 100,
+    "thousand": 1000,
+    "million": 1_000_000,
+    "billion": 1_000_000_000,
+    "dozen": 12,
+    "decade": 10,
 }
 _NUMBER_WORD = "|".join(sorted(_UNITS, key=len, reverse=True))
 # A number expression: digits or a number word, optionally fused with "fold" or followed by "times"/"-fold".
@@ -67,15 +97,24 @@ def stem(word: str) -> str:
 # Words a false premise swaps for their opposite ("Why did Cambodia reject the initiative?" when it endorsed
 # it): each article-side group against the words that contradict it. Stemmed once, on first use.
 _OPPOSITE_GROUPS = [
-    ("endorse endorsed backed supported", "reject rejected refuse refused oppose opposed resist resisted denounce denounced"),
+    (
+        "endorse endorsed backed supported",
+        "reject rejected refuse refused oppose opposed resist resisted denounce denounced",
+    ),
     ("praise praised", "criticise criticised criticize criticized condemn condemned blame blamed rebuke rebuked"),
     (
         "increase increased grow grew grown expand expanded rise rose risen",
         "decline declined decrease decreased fall fell fallen drop dropped shrink shrank shrunk plunge plunged slump slumped",
     ),
-    ("elevate elevated upgrade upgraded strengthen strengthened strengthening enhance enhanced", "downgrade downgraded lower lowered weaken weakened"),
+    (
+        "elevate elevated upgrade upgraded strengthen strengthened strengthening enhance enhanced",
+        "downgrade downgraded lower lowered weaken weakened",
+    ),
     ("adherence adhere adhered", "violate violated ignore ignored flout flouted breach breached evade evaded"),
-    ("commence accelerate accelerating", "halt halted cancel cancelled canceled abandon abandoned suspend suspended scrap scrapped postpone postponed"),
+    (
+        "commence accelerate accelerating",
+        "halt halted cancel cancelled canceled abandon abandoned suspend suspended scrap scrapped postpone postponed",
+    ),
     ("reestablish reestablishing reestablished", "sever severed"),
 ]
 
@@ -178,7 +217,7 @@ def capitalized_spans(text: str, proper: frozenset[str] = frozenset()) -> list[S
     for match in _WORD.finditer(text):
         word = match.group(0).rstrip(".,")
         before = text[: match.start()].rstrip()
-        initial = not before or before[-1] in ".!?:\"“"
+        initial = not before or before[-1] in '.!?:"“'
         is_name = word[:1].isupper() and not word.isdigit() and word.lower() not in QUESTION_WORDS
         if initial and is_name and bare(word) not in proper:
             is_name = False

@@ -36,7 +36,9 @@ TITLE_ABBREVIATIONS = {
     "CEO": "chief executive",
     "CFO": "chief financial officer",
 }
-_DEFINED = re.compile(r"((?:[A-Z][\w’'-]*\s+)(?:(?:of|for|and|the|on)\s+|[A-Z][\w’'-]*\s+){0,6}[A-Z][\w’'-]*)\s+\(([A-Z]{2,8})\)")
+_DEFINED = re.compile(
+    r"((?:[A-Z][\w’'-]*\s+)(?:(?:of|for|and|the|on)\s+|[A-Z][\w’'-]*\s+){0,6}[A-Z][\w’'-]*)\s+\(([A-Z]{2,8})\)"
+)
 _SMALL_WORDS = frozenset({"of", "for", "and", "the", "on", "in", "to", "a", "an"})
 
 
@@ -49,7 +51,9 @@ class Lexicon:
     currencies: frozenset[str] = frozenset()  # currency names of the countries it names, lower case
 
     def merged(self, other: Lexicon) -> Lexicon:
-        return Lexicon({**self.aliases, **other.aliases}, {**self.synonyms, **other.synonyms}, self.currencies | other.currencies)
+        return Lexicon(
+            {**self.aliases, **other.aliases}, {**self.synonyms, **other.synonyms}, self.currencies | other.currencies
+        )
 
 
 @functools.lru_cache(maxsize=1)

@@ -25,7 +25,7 @@ ONNX_INPUTS = ("input_ids", "attention_mask", "token_type_ids")
 ONNX_OUTPUT = "sentence_embedding"
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def load_model(path: str | None = None):
     """Load the SentenceTransformer once per process, however many assistants are built."""
     import torch

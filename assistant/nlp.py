@@ -26,7 +26,15 @@ MONEY = frozenset({"MONEY"})
 COUNT = frozenset({"CARDINAL", "QUANTITY", "PERCENT", "MONEY"})
 # Coarse kinds of named thing: a wrong name is corrected only by a name of the same kind ("Hamburg" by
 # "Lübeck", never "American" by "Minnesota" or "the Second World War" by "German").
-KINDS = (PERSON, PLACE, ORGANISATION, TIME, frozenset({"NORP"}), frozenset({"EVENT"}), frozenset({"PRODUCT", "WORK_OF_ART", "LAW"}))
+KINDS = (
+    PERSON,
+    PLACE,
+    ORGANISATION,
+    TIME,
+    frozenset({"NORP"}),
+    frozenset({"EVENT"}),
+    frozenset({"PRODUCT", "WORK_OF_ART", "LAW"}),
+)
 
 
 def same_kind(label: str | None, other: str | None) -> bool:
@@ -37,7 +45,9 @@ def same_kind(label: str | None, other: str | None) -> bool:
 
 
 # Prepositions that make the number they govern a point in time ("in 874", "since 1997", "by the 1780s").
-TIME_PREPOSITIONS = frozenset({"in", "since", "by", "until", "till", "from", "after", "before", "around", "circa", "during"})
+TIME_PREPOSITIONS = frozenset(
+    {"in", "since", "by", "until", "till", "from", "after", "before", "around", "circa", "during"}
+)
 
 # ... and those that make a place the scene of what happened ("in Seoul", "on Strandgata").
 LOCATIVE_PREPOSITIONS = frozenset({"in", "at", "on", "near", "inside", "outside", "off"})
@@ -134,7 +144,9 @@ def _to_parse(doc) -> Parse:
 
 
 # Nouns that only name the kind of value asked for ("which year", "what time"): any value of the kind answers.
-KIND_NOUNS = frozenset({"year", "day", "date", "month", "time", "way", "kind", "type", "thing", "number", "amount", "percentage"})
+KIND_NOUNS = frozenset(
+    {"year", "day", "date", "month", "time", "way", "kind", "type", "thing", "number", "amount", "percentage"}
+)
 
 
 def focus_nouns(parsed: Parse) -> list[str]:
@@ -142,9 +154,12 @@ def focus_nouns(parsed: Parse) -> list[str]:
     "people" in "How many people …", "party" in "What political party …"."""
     found = []
     for i, token in enumerate(parsed.tokens):
-        if token.text.lower() in ("which", "what", "whose") and token.dep == "det":
-            found.append(parsed.tokens[token.head].lemma.lower())
-        elif token.text.lower() in ("many", "much") and i and parsed.tokens[i - 1].text.lower() == "how" and token.dep == "amod":
+        if (token.text.lower() in ("which", "what", "whose") and token.dep == "det") or (
+            token.text.lower() in ("many", "much")
+            and i
+            and parsed.tokens[i - 1].text.lower() == "how"
+            and token.dep == "amod"
+        ):
             found.append(parsed.tokens[token.head].lemma.lower())
     return [f for f in found if f not in KIND_NOUNS]
 

@@ -35,32 +35,83 @@ _TYPES: list[tuple[str, re.Pattern]] = [
     # Questions about the article itself ("What is this article about?", "Summarize it").
     # "Summarize what the premier's trip involved" asks about one thing: only a summary of the article (or of
     # nothing named) is an overview.
-    ("overview", re.compile(
-        r"\b(this|the) (article|story|text|piece|report)( \w+){0,2} about\W*$"
-        r"|\bsummar(y|ise|ize)\b(?!\s+(?:of\s+)?(?:what|how|why|who|when|where|which)\b)(?!\s+of\s+(?!(?:it|this|that|the (?:article|story|text|piece|report|news))\b))"
-        r"|\b(main|key) points\b|\btl;?dr\b|\bgist\b|\boverview\b"
-    )),
+    (
+        "overview",
+        re.compile(
+            r"\b(this|the) (article|story|text|piece|report)( \w+){0,2} about\W*$"
+            r"|\bsummar(y|ise|ize)\b(?!\s+(?:of\s+)?(?:what|how|why|who|when|where|which)\b)(?!\s+of\s+(?!(?:it|this|that|the (?:article|story|text|piece|report|news))\b))"
+            r"|\b(main|key) points\b|\btl;?dr\b|\bgist\b|\boverview\b"
+        ),
+    ),
     # "Who is Kim Tae-hyo?" asks what the article says about a person it names, not for another name.
-    ("identity", re.compile(r"^\W*(?i:(?:and|but|so|then|also)\W+)?(?i:who (is|was|are|were)) (?!the\b|a\b|an\b)[A-Z][\w’'-]*(\s+[A-Z][\w’'-]*)*\s*\??$")),
-    ("money", re.compile(r"\b(how much (\w+ )?money|dollars?|usd|\$|budget|cost|costs|price|worth|funding|monetary value|value of the)\b")),
-    ("date", re.compile(r"\b(exact date|what date|which date|on what date|calendar date|date of|day and month|precise date|(what|which|in what|in which) month)\b")),
-    ("names", re.compile(r"\b(names? of|what (are|were) (the )?(documents|agreements|titles)( called)?|titles?|what is the name|called)\b")),
+    (
+        "identity",
+        re.compile(
+            r"^\W*(?i:(?:and|but|so|then|also)\W+)?(?i:who (is|was|are|were)) (?!the\b|a\b|an\b)[A-Z][\w’'-]*(\s+[A-Z][\w’'-]*)*\s*\??$"
+        ),
+    ),
+    (
+        "money",
+        re.compile(
+            r"\b(how much (\w+ )?money|dollars?|usd|\$|budget|cost|costs|price|worth|funding|monetary value|value of the)\b"
+        ),
+    ),
+    (
+        "date",
+        re.compile(
+            r"\b(exact date|what date|which date|on what date|calendar date|date of|day and month|precise date|(what|which|in what|in which) month)\b"
+        ),
+    ),
+    (
+        "names",
+        re.compile(
+            r"\b(names? of|what (are|were) (the )?(documents|agreements|titles)( called)?|titles?|what is the name|called)\b"
+        ),
+    ),
     ("year", re.compile(r"\b(what|which) (calendar )?year\b|\bby when\b")),
-    ("fold", re.compile(r"\bby what factor\b|\bhow many times\b|\bhow many-fold\b|\bmultipl(y|ied)\b|\b\w+-fold\b.*\?$")),
-    ("number", re.compile(r"\bhow many\b|\bhow old\b|\bhow much\b|\bwhat (number|percentage|share|proportion|factor)\b|\bby (what|how much) (factor|multiple)\b|\bhow (large|big|fast)\b|\bnumber of\b|\bhow long\b")),
+    (
+        "fold",
+        re.compile(r"\bby what factor\b|\bhow many times\b|\bhow many-fold\b|\bmultipl(y|ied)\b|\b\w+-fold\b.*\?$"),
+    ),
+    (
+        "number",
+        re.compile(
+            r"\bhow many\b|\bhow old\b|\bhow much\b|\bwhat (number|percentage|share|proportion|factor)\b|\bby (what|how much) (factor|multiple)\b|\bhow (large|big|fast)\b|\bnumber of\b|\bhow long\b"
+        ),
+    ),
     # "Which Cambodian cabinet ministers …": up to two modifiers before the person noun; "the fields in
     # which the leaders …" is a relative clause, not a question about people.
-    ("person", re.compile(_LEAD + r"(who|whom)\b|(?<!in )(?<!on )(?<!of )(?<!by )\bwhich ((?!the\b)\w+ ){0,2}(leaders?|officials?|presidents?|ministers?|persons?|people|heads?)\b|\bwhose\b")),
+    (
+        "person",
+        re.compile(
+            _LEAD
+            + r"(who|whom)\b|(?<!in )(?<!on )(?<!of )(?<!by )\bwhich ((?!the\b)\w+ ){0,2}(leaders?|officials?|presidents?|ministers?|persons?|people|heads?)\b|\bwhose\b"
+        ),
+    ),
     # "Which country …" names a party, not where something happened ("in which country" is a place).
     ("country", re.compile(r"(?<!\bin )\b(which|what) (country|nation)\b")),
     # "Where does Korea rank?" asks a rank, "Where did the details come from?" a source: neither is a place.
-    ("place", re.compile(_LEAD + r"where\b(?!\s+(does|do|did)\s+[\w\s]{1,50}?\b(rank|stand|place|come from)\b)|\bin (what|which) (city|country|place|capital)\b|\bwhat (city|country|venue|location|capital)\b|\b(what|which) (province|district|town|venue|location)\b")),
-    ("company", re.compile(r"\b(which|what) (\w+ )?(compan(y|ies)|firms?|corporations?|businesses|enterprises|conglomerates|banks?)\b")),
+    (
+        "place",
+        re.compile(
+            _LEAD
+            + r"where\b(?!\s+(does|do|did)\s+[\w\s]{1,50}?\b(rank|stand|place|come from)\b)|\bin (what|which) (city|country|place|capital)\b|\bwhat (city|country|venue|location|capital)\b|\b(what|which) (province|district|town|venue|location)\b"
+        ),
+    ),
+    (
+        "company",
+        re.compile(
+            r"\b(which|what) (\w+ )?(compan(y|ies)|firms?|corporations?|businesses|enterprises|conglomerates|banks?)\b"
+        ),
+    ),
     ("day", re.compile(r"\b(what|which) day\b|\bday of the week\b|\bweekday\b")),
-    ("statement", re.compile(
-        r"\bwhat did (?P<speaker>.+?) (?P<verb>say|tell|state|declare|remark|announce|note|highlight|emphasi[sz]e|stress|praise|pledge|propose)\b"
-        r"|\bhow did .+? (describe|characteri[sz]e|call)\b"
-    )),
+    (
+        "statement",
+        re.compile(
+            r"\bwhat did (?P<speaker>.+?) (?P<verb>say|tell|state|declare|remark|announce|note|highlight|emphasi[sz]e|stress|praise|pledge|propose)\b"
+            r"|\bhow did .+? (describe|characteri[sz]e|call)\b"
+        ),
+    ),
     ("frequency", re.compile(r"\bhow (often|frequently|regularly)\b")),
     ("time", re.compile(_LEAD + r"when\b|\bwhat time\b")),
     ("reason", re.compile(_LEAD + r"(why|how come)\b")),
@@ -118,9 +169,13 @@ def is_multi_part(text: str) -> bool:
 # "…, and how much …": a second wh-phrase joined by "and". "… on security and on the economy": one verb
 # asked about two topics, each introduced by the same kind of preposition.
 _SECOND_WH = re.compile(
-    r",?\s+and\s+(?=(?:(?:by|in|on|at|for|to|from|with|of|since|until)\s+)?(?:what|which|who|whom|when|where|why|how)\b)", re.IGNORECASE
+    r",?\s+and\s+(?=(?:(?:by|in|on|at|for|to|from|with|of|since|until)\s+)?(?:what|which|who|whom|when|where|why|how)\b)",
+    re.IGNORECASE,
 )
-_TWO_TOPICS = re.compile(r"^(?P<head>.+?\b)(?P<p1>on|about|regarding|in|for)\s+(?P<a>.+?)\s+and\s+(?P<p2>on|about|regarding|in|for)\s+(?P<b>[^,]+?)(?P<end>[?.!]*)$", re.IGNORECASE)
+_TWO_TOPICS = re.compile(
+    r"^(?P<head>.+?\b)(?P<p1>on|about|regarding|in|for)\s+(?P<a>.+?)\s+and\s+(?P<p2>on|about|regarding|in|for)\s+(?P<b>[^,]+?)(?P<end>[?.!]*)$",
+    re.IGNORECASE,
+)
 
 
 # "Where, and on which weekday, did they meet?": two wh-phrases sharing one clause.
@@ -139,7 +194,11 @@ _FILLER = frozenset(
 def without_preamble(text: str) -> str:
     """``text`` without a lead-in of filler words ("Two quick ones: …"), whose "two" is no premise."""
     found = _PREAMBLE.match(text)
-    if found and _WH.search(found["rest"]) and all(w in _FILLER | STOPWORDS for w in re.findall(r"[a-z-]+", found["lead"].lower())):
+    if (
+        found
+        and _WH.search(found["rest"])
+        and all(w in _FILLER | STOPWORDS for w in re.findall(r"[a-z-]+", found["lead"].lower()))
+    ):
         return found["rest"]
     return text
 
@@ -171,7 +230,9 @@ def message_text(content: object) -> str:
     if isinstance(content, str):
         return content
     if isinstance(content, list):
-        return " ".join(p.get("text", "") if isinstance(p, dict) else str(p) for p in content if isinstance(p, (dict, str)))
+        return " ".join(
+            p.get("text", "") if isinstance(p, dict) else str(p) for p in content if isinstance(p, (dict, str))
+        )
     return ""
 
 
@@ -293,7 +354,9 @@ def analyse(
     )
 
 
-TITLE = re.compile(r"\b(President|Prime Minister|Minister|King|Queen|Chairman|Secretary|Ambassador|Governor|Mr|Ms|Mrs|Dr)\b")
+TITLE = re.compile(
+    r"\b(President|Prime Minister|Minister|King|Queen|Chairman|Secretary|Ambassador|Governor|Mr|Ms|Mrs|Dr)\b"
+)
 # Words that mark a capitalised span as an organisation, programme or place rather than a person.
 _NOT_PERSON = frozenset(
     "Initiative Office Forum Partnership Nations Peninsula Business Security Economic Regional Comprehensive "
@@ -326,7 +389,9 @@ def _topic_terms(topic_words: frozenset[str]) -> frozenset[str]:
     return frozenset(w.lower() for w in topic_words)
 
 
-def _about_subject(sentence: str, pos: int, question: Question, topic_words: frozenset[str], lead: bool = False) -> bool:
+def _about_subject(
+    sentence: str, pos: int, question: Question, topic_words: frozenset[str], lead: bool = False
+) -> bool:
     """Whether the value at ``pos`` belongs to what the question asks about: its clause (with the clause a
     "which …" clause hangs on) shares a word with the question. "In what year did the summit happen?" is
     not answered by "…, President Yoon highlighted … relations in 1997"."""
@@ -349,7 +414,10 @@ def time_spots(sentence: str) -> list[int]:
     # A date with digits: "a decade" or "the past few decades" is a span of time, not a point in it.
     spots = [e.start for e in parsed.labelled(nlp.TIME) if re.search(r"\d", e.text)]
     for entity in parsed.labelled(frozenset({"CARDINAL"})):
-        if re.fullmatch(r"\d{3,4}", entity.text) and parsed.governing_preposition(entity.start) in nlp.TIME_PREPOSITIONS:
+        if (
+            re.fullmatch(r"\d{3,4}", entity.text)
+            and parsed.governing_preposition(entity.start) in nlp.TIME_PREPOSITIONS
+        ):
             spots.append(entity.start)
     return spots
 
@@ -370,7 +438,11 @@ def agents(sentence: str, question: Question) -> list[str]:
             if child.dep == "nsubj":
                 found += [child.text] if _names_someone(tokens_, j) else []
             elif child.dep == "agent":
-                found += [g.text for k, g in enumerate(tokens_) if g.head == j and g.dep == "pobj" and _names_someone(tokens_, k)]
+                found += [
+                    g.text
+                    for k, g in enumerate(tokens_)
+                    if g.head == j and g.dep == "pobj" and _names_someone(tokens_, k)
+                ]
     return found
 
 
@@ -378,7 +450,9 @@ def _names_someone(tokens_: tuple[nlp.Token, ...], at: int) -> bool:
     """Whether the noun at ``at`` is or carries a name ("Ketil", "the chieftain Ketil"), not a common noun
     alone ("250 participants")."""
     return tokens_[at].pos == "PROPN" or any(
-        t.head == at and t.pos == "PROPN" and t.dep in ("compound", "appos", "flat") for k, t in enumerate(tokens_) if k != at
+        t.head == at and t.pos == "PROPN" and t.dep in ("compound", "appos", "flat")
+        for k, t in enumerate(tokens_)
+        if k != at
     )
 
 
@@ -425,7 +499,9 @@ def _counts(sentence: str, q: Quantity, counted: set[str], question: Question, t
     return bool(rest) and _about_subject(sentence, q.start, replace(question, own_terms=rest), topic_words, lead=True)
 
 
-def acting_parties(sentence: str, names: list[Span], question: Question, topic_words: frozenset[str], person_words: frozenset[str]) -> list[Span]:
+def acting_parties(
+    sentence: str, names: list[Span], question: Question, topic_words: frozenset[str], person_words: frozenset[str]
+) -> list[Span]:
     """Countries among ``names`` doing what the question asks about, e.g. "Cambodia" in "Cambodia endorsed
     South Korea's initiative" for "Who endorsed it?"."""
     topic = _topic_terms(topic_words)
@@ -457,12 +533,18 @@ def satisfies(
         return True
     asked = {n.text.lower() for n in question.names} | {n.lower() for n in question.context_names}
     nums = [q for q in quantities(sentence) if q.key not in {n.key for n in question.numbers}]
-    new_names = [s for s in capitalized_spans(sentence, proper) if s.text.lower() not in asked and not any(s.text.lower() in a or a in s.text.lower() for a in asked)]
+    new_names = [
+        s
+        for s in capitalized_spans(sentence, proper)
+        if s.text.lower() not in asked and not any(s.text.lower() in a or a in s.text.lower() for a in asked)
+    ]
     if answer_type == "money":
         # Currency names of the document's countries, inflected as the text likes ("krone", "kroner").
         named = "|".join(re.escape(c) + r"\w*" for c in sorted(currencies))
         return bool(
-            re.search(rf"[$€£¥₩]|\b(dollars?|usd|euros?|pounds? sterling|{named or 'dollars'})\b", sentence, re.IGNORECASE)
+            re.search(
+                rf"[$€£¥₩]|\b(dollars?|usd|euros?|pounds? sterling|{named or 'dollars'})\b", sentence, re.IGNORECASE
+            )
             or _new_entities(sentence, nlp.MONEY, question)
         )
     if answer_type == "date":
@@ -472,7 +554,11 @@ def satisfies(
         specific = [s for s in new_names if len(s.text.split()) >= 2 and not is_topical(s.text, topic_words)]
         return bool(specific) or "“" in sentence
     if answer_type == "year":
-        spots = [q.start for q in nums if q.unit == "year"] + [m.start() for m in RELATIVE_YEAR.finditer(sentence)] + time_spots(sentence)
+        spots = (
+            [q.start for q in nums if q.unit == "year"]
+            + [m.start() for m in RELATIVE_YEAR.finditer(sentence)]
+            + time_spots(sentence)
+        )
         return any(_about_subject(sentence, pos, question, topic_words) for pos in spots)
     if answer_type == "fold":
         return any(q.unit == "fold" for q in nums)
@@ -485,7 +571,12 @@ def satisfies(
         if unit:
             stem_ = unit.group(1).lower().rstrip("s")
             # "a decade" counts years.
-            counted = [q for q in counted if re.match(rf"\s*{stem_}s?\b", sentence[q.end :], re.IGNORECASE) or (stem_ == "year" and q.surface.lower() == "decade")]
+            counted = [
+                q
+                for q in counted
+                if re.match(rf"\s*{stem_}s?\b", sentence[q.end :], re.IGNORECASE)
+                or (stem_ == "year" and q.surface.lower() == "decade")
+            ]
         if _DURATION.search(question.resolved):
             # "How long did the summit last?" wants a span of time ("two days", "a two-day summit", "for a
             # decade"), not "the first visit … in a decade".
@@ -493,7 +584,10 @@ def satisfies(
                 q
                 for q in counted
                 if re.match(r"\s*-?(minute|hour|day|week|month|year)s?\b", sentence[q.end :], re.IGNORECASE)
-                or (q.surface.lower() == "decade" and re.search(r"\b(for|over|lasted|took)\s+(a\s+)?$", sentence[: q.start]))
+                or (
+                    q.surface.lower() == "decade"
+                    and re.search(r"\b(for|over|lasted|took)\s+(a\s+)?$", sentence[: q.start])
+                )
             ]
         if re.search(r"\b(percent(age)?|per cent|%)", question.text, re.IGNORECASE):
             counted = [q for q in counted if q.unit == "percent"]
@@ -540,11 +634,21 @@ def satisfies(
     if answer_type == "day":
         return bool(re.search(rf"\b({WEEKDAYS})\b", sentence, re.IGNORECASE)) or has_month(sentence)
     if answer_type == "frequency":
-        return bool(re.search(r"\b(annual(ly)?|yearly|biennial|every|each (year|month|week)|weekly|monthly|regular(ly)?|twice|once a|times a)\b", sentence, re.IGNORECASE))
+        return bool(
+            re.search(
+                r"\b(annual(ly)?|yearly|biennial|every|each (year|month|week)|weekly|monthly|regular(ly)?|twice|once a|times a)\b",
+                sentence,
+                re.IGNORECASE,
+            )
+        )
     if answer_type == "time":
         # A time that belongs to what is asked: "When will the trade agreement be signed?" is not answered by
         # "… and achieving carbon neutrality by 2050".
-        spots = [q.start for q in nums if q.unit == "year"] + [m.start() for m in _WHEN_WORDS.finditer(sentence)] + time_spots(sentence)
+        spots = (
+            [q.start for q in nums if q.unit == "year"]
+            + [m.start() for m in _WHEN_WORDS.finditer(sentence)]
+            + time_spots(sentence)
+        )
         # "When is it due to start?" after "Where is the demining effort?": its subject was named before.
         about = replace(question, own_terms=question.terms) if question.is_follow_up else question
         return any(_about_subject(sentence, pos, about, topic_words) for pos in spots)
@@ -590,14 +694,19 @@ class QuestionAnalyser:
         # The name part of "Cambodian Prime Minister Hun Manet" (after the title), not the demonym before it.
         names = [TITLE.split(sp)[-1].split() for sp in spans if is_person_like(sp)]
         self.person_words = frozenset(
-            w for name in names if not any(w.startswith(t) for w in name for t in self.topic_words) for w in name  # not "North Korean"
+            w
+            for name in names
+            if not any(w.startswith(t) for w in name for t in self.topic_words)
+            for w in name  # not "North Korean"
         )
         self.lexicon = CorpusLexicon(corpus)
         self.text = normalise(" ".join(d.text for d in corpus.documents))
         self.words = frozenset(words(self.text))
         self.currencies = self.lexicon.everything.currencies
         # Every year the text names, of any era ("874", "the 1780s"), read from the parse.
-        self.all_years = sorted({int(m) for t in texts for s in time_spots(t) for m in re.findall(r"\d{3,4}", t[s : s + 12])[:1]})
+        self.all_years = sorted(
+            {int(m) for t in texts for s in time_spots(t) for m in re.findall(r"\d{3,4}", t[s : s + 12])[:1]}
+        )
         self.number_keys = frozenset(q.key for d in corpus.documents for q in quantities(d.text))
         self.years = sorted({int(q.value) for d in corpus.documents for q in quantities(d.text) if q.unit == "year"})
         # The titles the article gives each person ("Hun" -> {"Prime Minister"}), to catch a swapped one.
@@ -659,4 +768,6 @@ class QuestionAnalyser:
         return quantity.key in self.number_keys
 
     def satisfies(self, answer_type: str, sentence: str, question: Question) -> bool:
-        return satisfies(answer_type, sentence, question, self.topic_words, self.proper, self.person_words, self.currencies)
+        return satisfies(
+            answer_type, sentence, question, self.topic_words, self.proper, self.person_words, self.currencies
+        )

@@ -10,8 +10,18 @@ from typing import Any
 from .evaluation import Report
 
 TABLE_METRICS = [
-    "answer_accuracy", "refusal_accuracy", "unanswerable_accuracy", "false_premise_accuracy", "refusal_precision",
-    "refusal_recall", "hit_at_1", "hit_at_3", "mrr", "token_f1", "latency_p50_ms", "latency_p95_ms",
+    "answer_accuracy",
+    "refusal_accuracy",
+    "unanswerable_accuracy",
+    "false_premise_accuracy",
+    "refusal_precision",
+    "refusal_recall",
+    "hit_at_1",
+    "hit_at_3",
+    "mrr",
+    "token_f1",
+    "latency_p50_ms",
+    "latency_p95_ms",
 ]
 CHART_METRICS = ["answer_accuracy", "refusal_accuracy", "hit_at_1", "hit_at_3", "mrr", "token_f1"]
 
@@ -26,10 +36,19 @@ def markdown(reports: list[Report]) -> str:
         for r in rows:
             lines.append(f"| {r.config} | " + " | ".join(f"{r.metrics[m]:g}" for m in TABLE_METRICS) + " |")
         kinds = sorted({k for r in rows for k in r.by_kind})
-        lines += ["", "Accuracy by kind of question:", "", "| config | " + " | ".join(f"{k} (n={rows[0].by_kind.get(k, {}).get('n', 0)})" for k in kinds) + " |"]
+        lines += [
+            "",
+            "Accuracy by kind of question:",
+            "",
+            "| config | " + " | ".join(f"{k} (n={rows[0].by_kind.get(k, {}).get('n', 0)})" for k in kinds) + " |",
+        ]
         lines.append("|---" * (len(kinds) + 1) + "|")
         for r in rows:
-            lines.append(f"| {r.config} | " + " | ".join(f"{r.by_kind.get(k, {}).get('accuracy', float('nan')):g}" for k in kinds) + " |")
+            lines.append(
+                f"| {r.config} | "
+                + " | ".join(f"{r.by_kind.get(k, {}).get('accuracy', float('nan')):g}" for k in kinds)
+                + " |"
+            )
         lines.append("")
     return "\n".join(lines)
 
@@ -61,7 +80,9 @@ def chart(reports: list[Report], path: Path) -> Path:
     return path
 
 
-def write(reports: list[Report], directory: Path, name: str, with_chart: bool = False, extra: dict[str, Any] | None = None) -> dict[str, Path]:
+def write(
+    reports: list[Report], directory: Path, name: str, with_chart: bool = False, extra: dict[str, Any] | None = None
+) -> dict[str, Path]:
     """Write ``name``.json/.md (and .png) under ``directory``; returns the paths written."""
     directory.mkdir(parents=True, exist_ok=True)
     stamp = time.strftime("%Y-%m-%d %H:%M:%S")

@@ -17,7 +17,9 @@ from .settings import Settings
 
 
 def chunk_document(chunk: Chunk, score: float, rank: int) -> Document:
-    return Document(page_content=chunk.text, id=chunk.chunk_id, metadata={**chunk.metadata(), "score": score, "rank": rank})
+    return Document(
+        page_content=chunk.text, id=chunk.chunk_id, metadata={**chunk.metadata(), "score": score, "rank": rank}
+    )
 
 
 class DenseRetriever(BaseRetriever):
@@ -48,7 +50,9 @@ class DenseRetriever(BaseRetriever):
                 break
             n *= 4
         # Chroma returns cosine distances; report cosine similarity (can be slightly negative).
-        return [chunk_document(chunk, 1.0 - float(distance), r) for r, (chunk, distance) in enumerate(hits[: self.k], 1)]
+        return [
+            chunk_document(chunk, 1.0 - float(distance), r) for r, (chunk, distance) in enumerate(hits[: self.k], 1)
+        ]
 
 
 class BM25Retriever(BaseRetriever):
@@ -90,7 +94,12 @@ class HybridRetriever(BaseRetriever):
                 fused[doc.id] = fused.get(doc.id, 0.0) + 1.0 / (self.c + doc.metadata["rank"])
                 docs.setdefault(doc.id, doc)
         ranked = sorted(fused, key=fused.__getitem__, reverse=True)[: self.k]
-        return [Document(page_content=docs[i].page_content, id=i, metadata={**docs[i].metadata, "score": fused[i], "rank": r}) for r, i in enumerate(ranked, 1)]
+        return [
+            Document(
+                page_content=docs[i].page_content, id=i, metadata={**docs[i].metadata, "score": fused[i], "rank": r}
+            )
+            for r, i in enumerate(ranked, 1)
+        ]
 
 
 class SentenceWindowRetriever(BaseRetriever):
@@ -108,7 +117,9 @@ class SentenceWindowRetriever(BaseRetriever):
         sentences = [
             s
             for d in chunks
-            for s in corpus.document(d.metadata["doc_id"]).sentences[d.metadata["sentence_start"] : d.metadata["sentence_end"]]
+            for s in corpus.document(d.metadata["doc_id"]).sentences[
+                d.metadata["sentence_start"] : d.metadata["sentence_end"]
+            ]
         ]
         passages: list[Document] = []
         covered: set[tuple[str, int]] = set()
@@ -117,7 +128,11 @@ class SentenceWindowRetriever(BaseRetriever):
             if (s.doc_id, s.index) in covered:
                 continue
             doc = corpus.document(s.doc_id)
-            window = [n for n in doc.sentences[max(0, s.index - self.window) : s.index + self.window + 1] if n.paragraph == s.paragraph]
+            window = [
+                n
+                for n in doc.sentences[max(0, s.index - self.window) : s.index + self.window + 1]
+                if n.paragraph == s.paragraph
+            ]
             covered.update((n.doc_id, n.index) for n in window)
             passages.append(
                 Document(

@@ -72,7 +72,11 @@ class SentenceScorer:
         type_words = TYPE_WORDS.get(question.answer_type, frozenset()) if typed else frozenset()
         weights = {t: self.idf(t) * (1.0 if t in own else CARRIED_WEIGHT) for t in set(question.terms)}
         total = sum(weights.values())
-        return sum(w for t, w in weights.items() if t in type_words or matches(t, have, prefixes)) / total if total else 0.0
+        return (
+            sum(w for t, w in weights.items() if t in type_words or matches(t, have, prefixes)) / total
+            if total
+            else 0.0
+        )
 
     def clause_similarity(self, query_vectors: np.ndarray, sentences: list[Sentence]) -> np.ndarray:
         """Best clause-level cosine per query vector (rows) and sentence (columns): a long sentence that

@@ -24,7 +24,12 @@ def free_port() -> int:
 
 @contextlib.contextmanager
 def serving(
-    command: list[str], ready: Callable[[], bool], log_path: Path, name: str, timeout: float = 120.0, env: dict | None = None
+    command: list[str],
+    ready: Callable[[], bool],
+    log_path: Path,
+    name: str,
+    timeout: float = 120.0,
+    env: dict | None = None,
 ) -> Iterator[subprocess.Popen]:
     """Start ``command`` (output to ``log_path``), wait until ``ready()``, yield the process; always stop it."""
     with open(log_path, "wb") as log:
@@ -33,9 +38,13 @@ def serving(
         deadline = time.monotonic() + timeout
         while not ready():
             if process.poll() is not None:
-                raise ServerFailed(f"{name} exited with {process.returncode}:\n{log_path.read_text(errors='replace')[-3000:]}")
+                raise ServerFailed(
+                    f"{name} exited with {process.returncode}:\n{log_path.read_text(errors='replace')[-3000:]}"
+                )
             if time.monotonic() > deadline:
-                raise ServerFailed(f"{name} not ready in {timeout:.0f} s:\n{log_path.read_text(errors='replace')[-3000:]}")
+                raise ServerFailed(
+                    f"{name} not ready in {timeout:.0f} s:\n{log_path.read_text(errors='replace')[-3000:]}"
+                )
             time.sleep(0.3)
         yield process
     finally:
@@ -49,8 +58,23 @@ def serving(
 
 def llama_server_command(model_path: str, port: int) -> list[str]:
     return [
-        sys.executable, "-m", "llama_cpp.server", "--model", model_path, "--host", "127.0.0.1", "--port", str(port),
-        "--n_ctx", "2048", "--n_threads", "2", "--chat_format", "chatml", "--model_alias", "smollm2",
+        sys.executable,
+        "-m",
+        "llama_cpp.server",
+        "--model",
+        model_path,
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--n_ctx",
+        "2048",
+        "--n_threads",
+        "2",
+        "--chat_format",
+        "chatml",
+        "--model_alias",
+        "smollm2",
     ]
 
 

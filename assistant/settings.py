@@ -51,13 +51,19 @@ class Settings(BaseSettings):
     k: int = Field(default=4, ge=1, le=50, description="Passages handed to the generator.")
     candidates: int = Field(default=10, ge=1, le=200, description="Chunks each retriever proposes before fusion.")
     rrf_c: int = Field(default=60, ge=1, description="Reciprocal-rank-fusion constant.")
-    dense_weight: float = Field(default=0.6, ge=0.0, le=1.0, description="Dense share of the sentence score (rest: term coverage).")
+    dense_weight: float = Field(
+        default=0.6, ge=0.0, le=1.0, description="Dense share of the sentence score (rest: term coverage)."
+    )
     window: int = Field(default=1, ge=0, le=5, description="Neighbour sentences kept around a reranked sentence.")
 
     # Answering.
     llm: str = Field(default="extractive", description="extractive | llamacpp:PATH | ollama:MODEL | openai:MODEL")
-    llm_base_url: str | None = Field(default=None, description="OpenAI-compatible base URL (e.g. http://127.0.0.1:8080/v1).")
-    llm_api_key: str | None = Field(default=None, description="API key for openai: backends (any string for local servers).")
+    llm_base_url: str | None = Field(
+        default=None, description="OpenAI-compatible base URL (e.g. http://127.0.0.1:8080/v1)."
+    )
+    llm_api_key: str | None = Field(
+        default=None, description="API key for openai: backends (any string for local servers)."
+    )
     ollama_base_url: str = "http://127.0.0.1:11434"
     llm_timeout: float = Field(default=20.0, gt=0, description="Seconds before an LLM backend counts as unreachable.")
     llm_max_tokens: int = Field(default=256, ge=16, le=4096)

@@ -23,7 +23,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -151,7 +151,9 @@ def escape_markdown(text: str) -> str:
     """
     text = _MD_SPECIAL.sub(r"\\\1", text)
     # Block syntax that only counts at the start of a line: headings, list items, setext underlines.
-    text = _LINE_START.sub(lambda m: m.group(1) + (m.group(2) + "\\" if m.group(2)[0].isdigit() else "\\" + m.group(2)), text)
+    text = _LINE_START.sub(
+        lambda m: m.group(1) + (m.group(2) + "\\" if m.group(2)[0].isdigit() else "\\" + m.group(2)), text
+    )
     return html.escape(text, quote=True)
 
 
@@ -254,9 +256,7 @@ def _highlighted_paragraph(bot: Assistant, doc_id: str, paragraph: int, cited: l
             raise ValueError("citation offsets do not match the corpus")
     except (KeyError, IndexError, ValueError, AttributeError):
         log.warning("cannot place citations %s in %s paragraph %s", [c.marker for c in cited], doc_id, paragraph)
-        return " ".join(
-            f"<mark>{escape_html(text)}</mark><sup>[{marker}]</sup>" for _, _, marker, text in spans
-        )
+        return " ".join(f"<mark>{escape_html(text)}</mark><sup>[{marker}]</sup>" for _, _, marker, text in spans)
     parts, pos = [], p_start
     for start, end, marker, _ in spans:
         if start < pos:  # two markers on the same sentence: tag it once more, highlight once
@@ -391,7 +391,7 @@ class ChatPage:
             vote = str(liked) if liked else "withdrawn"
         answer = self._lookup(reply) if reply else None
         return {
-            "timestamp": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "timestamp": datetime.now(UTC).isoformat(timespec="seconds"),
             "vote": vote,
             "question": question,
             "answer": answer.text if answer else unescape_markdown(reply.split(SOURCES_MARKER, 1)[0]).strip(),

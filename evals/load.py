@@ -24,7 +24,7 @@ import statistics
 import sys
 import threading
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")  # before gradio_client imports huggingface_hub
@@ -50,7 +50,9 @@ def load_questions(path: Path) -> list[str]:
     return questions
 
 
-def run_level(bot, concurrency: int, clients: int, per_client: int, questions: list[str], deadline: float, seed: int) -> dict:
+def run_level(
+    bot, concurrency: int, clients: int, per_client: int, questions: list[str], deadline: float, seed: int
+) -> dict:
     """Serve the page with queue limit ``concurrency`` and drive it with ``clients`` sessions; one run's report."""
     from gradio_client import Client
 
@@ -79,8 +81,14 @@ def run_level(bot, concurrency: int, clients: int, per_client: int, questions: l
                 began = time.perf_counter()
                 # 50 sessions opening at once on a busy 2-core box can take longer than httpx's default 5 s to
                 # fetch the page config; the connect time is reported separately, the requests are what we measure.
-                session = Client(url, auth=auth, verbose=False, download_files=False, analytics_enabled=False,
-                                 httpx_kwargs={"timeout": CONNECT_TIMEOUT_S})
+                session = Client(
+                    url,
+                    auth=auth,
+                    verbose=False,
+                    download_files=False,
+                    analytics_enabled=False,
+                    httpx_kwargs={"timeout": CONNECT_TIMEOUT_S},
+                )
                 with lock:
                     connects.append(time.perf_counter() - began)
             except Exception as exc:  # a client that cannot even connect fails all its questions
@@ -123,7 +131,9 @@ def run_level(bot, concurrency: int, clients: int, per_client: int, questions: l
                 except Exception:
                     pass
 
-    threads = [threading.Thread(target=client_thread, args=(n,), daemon=True, name=f"load-client-{n}") for n in range(clients)]
+    threads = [
+        threading.Thread(target=client_thread, args=(n,), daemon=True, name=f"load-client-{n}") for n in range(clients)
+    ]
     for t in threads:
         t.start()
     timed_out = False
@@ -162,21 +172,50 @@ def run_level(bot, concurrency: int, clients: int, per_client: int, questions: l
             "mean": round(statistics.fmean(done_ok), 3) if done_ok else 0.0,
         },
         "connect_s": {"p50": round(percentile(connects, 0.5), 3), "max": round(max(connects, default=0.0), 3)},
-        "rss_mb": {"before": round(rss_before, 1), "connected": round(rss_connected, 1), "after": round(rss_after, 1), "growth": round(rss_after - rss_before, 1)},
+        "rss_mb": {
+            "before": round(rss_before, 1),
+            "connected": round(rss_connected, 1),
+            "after": round(rss_after, 1),
+            "growth": round(rss_after - rss_before, 1),
+        },
     }
 
 
 def print_table(runs: list[dict], startup: float) -> None:
     table = Table(title=f"/respond under load (assistant ready in {startup:.1f} s)")
-    for column in ["concurrency", "requests", "ok", "errors", "p50 s", "p95 s", "max s", "req/s", "wall s", "connect max s", "RSS before MB", "RSS connected MB", "RSS after MB", "RSS growth MB"]:
+    for column in [
+        "concurrency",
+        "requests",
+        "ok",
+        "errors",
+        "p50 s",
+        "p95 s",
+        "max s",
+        "req/s",
+        "wall s",
+        "connect max s",
+        "RSS before MB",
+        "RSS connected MB",
+        "RSS after MB",
+        "RSS growth MB",
+    ]:
         table.add_column(column, justify="right")
     for r in runs:
         table.add_row(
-            str(r["concurrency"]), str(r["requests"]), str(r["ok"]),
+            str(r["concurrency"]),
+            str(r["requests"]),
+            str(r["ok"]),
             f"[red]{r['errors']}[/]" if r["errors"] else "0",
-            f"{r['latency_s']['p50']:.2f}", f"{r['latency_s']['p95']:.2f}", f"{r['latency_s']['max']:.2f}",
-            f"{r['throughput_rps']:.2f}", f"{r['wall_s']:.1f}", f"{r['connect_s']['max']:.2f}",
-            f"{r['rss_mb']['before']:.0f}", f"{r['rss_mb']['connected']:.0f}", f"{r['rss_mb']['after']:.0f}", f"{r['rss_mb']['growth']:+.1f}",
+            f"{r['latency_s']['p50']:.2f}",
+            f"{r['latency_s']['p95']:.2f}",
+            f"{r['latency_s']['max']:.2f}",
+            f"{r['throughput_rps']:.2f}",
+            f"{r['wall_s']:.1f}",
+            f"{r['connect_s']['max']:.2f}",
+            f"{r['rss_mb']['before']:.0f}",
+            f"{r['rss_mb']['connected']:.0f}",
+            f"{r['rss_mb']['after']:.0f}",
+            f"{r['rss_mb']['growth']:+.1f}",
         )
     console.print(table)
     for r in runs:
@@ -185,17 +224,29 @@ def print_table(runs: list[dict], startup: float) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--clients", type=int, default=50, help="concurrent client sessions (threads)")
     parser.add_argument("--questions", type=int, default=10, help="questions each client asks, in turn")
-    parser.add_argument("--concurrency", type=int, nargs="+", help="queue limit(s) to measure, one run each "
-                        "(default: ASSISTANT_CONCURRENCY / the settings default)")
+    parser.add_argument(
+        "--concurrency",
+        type=int,
+        nargs="+",
+        help="queue limit(s) to measure, one run each (default: ASSISTANT_CONCURRENCY / the settings default)",
+    )
     parser.add_argument("--timeout", type=float, default=600.0, help="hard limit in seconds for the whole script")
-    parser.add_argument("--suite", type=Path, default=ROOT / "evals" / "main.jsonl", help="JSONL with a 'question' field")
+    parser.add_argument(
+        "--suite", type=Path, default=ROOT / "evals" / "main.jsonl", help="JSONL with a 'question' field"
+    )
     parser.add_argument("--out", type=Path, default=ROOT / "evals" / "reports" / "load.json")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--no-warmup", dest="warmup", action="store_false",
-                        help="skip the unreported warm-up round (first server start, lazy imports, caches) before measuring")
+    parser.add_argument(
+        "--no-warmup",
+        dest="warmup",
+        action="store_false",
+        help="skip the unreported warm-up round (first server start, lazy imports, caches) before measuring",
+    )
     args = parser.parse_args(argv)
     if args.clients < 1 or args.questions < 1 or args.timeout <= 0:
         parser.error("--clients and --questions must be at least 1 and --timeout positive")
@@ -232,7 +283,7 @@ def main(argv: list[str] | None = None) -> int:
         runs.append(run_level(bot, level, args.clients, args.questions, questions, deadline, args.seed))
     print_table(runs, startup)
     report = {
-        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "created": datetime.now(UTC).isoformat(timespec="seconds"),
         "clients": args.clients,
         "questions_per_client": args.questions,
         "timeout_s": args.timeout,

@@ -48,8 +48,8 @@ def corpus_copy(tmp_path) -> Path:
 @pytest.fixture(scope="module")
 def app(bot):
     """The chat page of ``bot`` served on a free loopback port, one server per test module."""
-    from assistant.ui import launch  # Gradio loads only for the modules that serve the page
     from assistant.servers import free_port
+    from assistant.ui import launch  # Gradio loads only for the modules that serve the page
 
     served = launch(bot, port=free_port(), prevent_thread_lock=True, quiet=True)
     yield served

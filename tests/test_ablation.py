@@ -13,8 +13,18 @@ def test_helps_and_hurts_count_development_suites_only():
         suites,
         {s: {"answer_accuracy": 0.9, "refusal_accuracy": 0.8} for s in suites},
         {
-            "summit_rule": {"main": _cell(0, -0.1), "town": _cell(0.03, 0), "coral": _cell(-0.2, 0), "coral+summit": _cell(-0.2, 0)},
-            "general_rule": {"main": _cell(0, 0, 0), "town": _cell(-0.05, 0), "coral": _cell(0, 0, 0), "coral+summit": _cell(0, 0, 0)},
+            "summit_rule": {
+                "main": _cell(0, -0.1),
+                "town": _cell(0.03, 0),
+                "coral": _cell(-0.2, 0),
+                "coral+summit": _cell(-0.2, 0),
+            },
+            "general_rule": {
+                "main": _cell(0, 0, 0),
+                "town": _cell(-0.05, 0),
+                "coral": _cell(0, 0, 0),
+                "coral+summit": _cell(0, 0, 0),
+            },
         },
     )
     assert result.helps("summit_rule") == ["main"] and result.hurts("summit_rule") == ["town"]

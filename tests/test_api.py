@@ -44,7 +44,13 @@ def test_oversized_question_raises_a_friendly_error(bot):
 
 
 def test_odd_text_is_answered_not_crashed(bot):
-    for text in ["\ud800 trade?", "🇰🇷 🇰🇭 summit?", "무역은 얼마나 성장했나요?", "'; DROP TABLE chunks; --", "$(rm -rf /)"]:
+    for text in [
+        "\ud800 trade?",
+        "🇰🇷 🇰🇭 summit?",
+        "무역은 얼마나 성장했나요?",
+        "'; DROP TABLE chunks; --",
+        "$(rm -rf /)",
+    ]:
         assert isinstance(bot.ask(text), Answer)
 
 

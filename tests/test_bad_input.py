@@ -32,7 +32,9 @@ from assistant.ui import ERROR_REPLY, REFUSAL_NOTE, SOURCES_MARKER, ChatPage, bu
 
 EMPTY = "Please type a question about the documents."
 NOT_TEXT = "Please type your question as text."
-TOO_LONG = re.compile(r"That message is [\d,]+ characters long; questions are limited to 2,000\. Please ask something shorter\.")
+TOO_LONG = re.compile(
+    r"That message is [\d,]+ characters long; questions are limited to 2,000\. Please ask something shorter\."
+)
 TRADE = "How much has trade grown since 1997?"
 
 
@@ -67,9 +69,22 @@ CASES = {
     # -- too short or too long -------------------------------------------------------------------------
     "one-char-?": ("?", REFUSAL),
     "one-char-a": ("a", REFUSAL),
-    "just-over-limit": ("trade " * 400, message("That message is 2,399 characters long; questions are limited to 2,000. Please ask something shorter.")),
-    "20kB": ("a" * 20_000, message("That message is 20,000 characters long; questions are limited to 2,000. Please ask something shorter.")),
-    "1MB": ("b" * 1_000_000, message("That message is 1,000,000 characters long; questions are limited to 2,000. Please ask something shorter.")),
+    "just-over-limit": (
+        "trade " * 400,
+        message("That message is 2,399 characters long; questions are limited to 2,000. Please ask something shorter."),
+    ),
+    "20kB": (
+        "a" * 20_000,
+        message(
+            "That message is 20,000 characters long; questions are limited to 2,000. Please ask something shorter."
+        ),
+    ),
+    "1MB": (
+        "b" * 1_000_000,
+        message(
+            "That message is 1,000,000 characters long; questions are limited to 2,000. Please ask something shorter."
+        ),
+    ),
     "1MB-multibyte": ("한" * 350_000, message(TOO_LONG)),
     "at-limit": (((TRADE + " ") * 60)[:2000], answer("twentyfold")),
     # -- binary and control characters around a real question ----------------------------------------
@@ -284,7 +299,9 @@ def client(served_url):
     c.close()
 
 
-@pytest.mark.parametrize("name", ["control-chars-only", "1MB", "khmer", "ansi-coloured-question", "img-onerror", "markdown-image"])
+@pytest.mark.parametrize(
+    "name", ["control-chars-only", "1MB", "khmer", "ansi-coloured-question", "img-onerror", "markdown-image"]
+)
 def test_over_http(client, page, name):
     text, expect = CASES[name]
     reply = client.predict(text, api_name="/respond")
@@ -305,7 +322,9 @@ def _raw_call(url: str, body: bytes) -> tuple[int, str]:
     """POST a hand-made body to ``/gradio_api/call/respond``; (status, the event stream or error body)."""
     import httpx
 
-    posted = httpx.post(url + "gradio_api/call/respond", content=body, headers={"Content-Type": "application/json"}, timeout=30)
+    posted = httpx.post(
+        url + "gradio_api/call/respond", content=body, headers={"Content-Type": "application/json"}, timeout=30
+    )
     if posted.status_code != 200:
         return posted.status_code, posted.text
     events = httpx.get(url + f"gradio_api/call/respond/{posted.json()['event_id']}", timeout=120)
@@ -333,7 +352,14 @@ def _final_data(stream: str):
         (b'{"data": []}', 200, None),  # missing inputs: Gradio's own error event, no detail leaked
         (b'{"data": [null]}', 200, None),
     ],
-    ids=["escaped-surrogate", "escaped-surrogates-around-question", "invalid-utf8-body", "bad-json", "no-inputs", "null"],
+    ids=[
+        "escaped-surrogate",
+        "escaped-surrogates-around-question",
+        "invalid-utf8-body",
+        "bad-json",
+        "no-inputs",
+        "null",
+    ],
 )
 def test_raw_http_bodies(served_url, body, status, reply):
     got_status, text = _raw_call(served_url, body)
@@ -354,11 +380,32 @@ def test_raw_http_bodies(served_url, body, status, reply):
 
 def test_load_script_runs_a_tiny_load(bot, tmp_path):
     out = tmp_path / "load.json"
-    env = {**os.environ, "ASSISTANT_DATA_DIR": str(bot.settings.data_dir), "ASSISTANT_CORPUS_DIR": str(bot.settings.corpus_dir)}
+    env = {
+        **os.environ,
+        "ASSISTANT_DATA_DIR": str(bot.settings.data_dir),
+        "ASSISTANT_CORPUS_DIR": str(bot.settings.corpus_dir),
+    }
     done = subprocess.run(
-        [sys.executable, str(PROJECT_DIR / "evals" / "load.py"), "--clients", "3", "--questions", "2",
-         "--concurrency", "1", "2", "--timeout", "240", "--out", str(out)],
-        capture_output=True, text=True, env=env, timeout=300, cwd=PROJECT_DIR,
+        [
+            sys.executable,
+            str(PROJECT_DIR / "evals" / "load.py"),
+            "--clients",
+            "3",
+            "--questions",
+            "2",
+            "--concurrency",
+            "1",
+            "2",
+            "--timeout",
+            "240",
+            "--out",
+            str(out),
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+        cwd=PROJECT_DIR,
     )
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
     report = json.loads(out.read_text())

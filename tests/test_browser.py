@@ -26,7 +26,6 @@ CHROMIUM_ARGS = [
 ANSWER_TIMEOUT_MS = 30_000
 
 
-
 @pytest.fixture(scope="module")
 def chromium():
     if not CHROMIUM.exists():
@@ -47,7 +46,6 @@ def chromium():
     yield browser
     browser.close()
     manager.stop()
-
 
 
 @pytest.fixture
@@ -120,7 +118,9 @@ def test_chat_in_browser(page, bot, tmp_path):
     before = path.read_text(encoding="utf-8").count("\n") if path.exists() else 0
     page.get_by_role("button", name="Like", exact=True).first.click()  # the first answer's thumbs-up
     deadline = time.monotonic() + 10
-    while time.monotonic() < deadline and (path.read_text(encoding="utf-8").count("\n") if path.exists() else 0) <= before:
+    while (
+        time.monotonic() < deadline and (path.read_text(encoding="utf-8").count("\n") if path.exists() else 0) <= before
+    ):
         time.sleep(0.1)
     record = json.loads(path.read_text(encoding="utf-8").splitlines()[-1])
     assert record["vote"] == "up"

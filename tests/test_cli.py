@@ -59,7 +59,10 @@ def test_console_script_runs_as_a_process(bot):
     env = {**os.environ, "ASSISTANT_DATA_DIR": str(bot.settings.data_dir)}
     done = subprocess.run(
         [sys.executable, "-m", "assistant.cli", "ask", "Who did Yoon Suk Yeol meet in Seoul?"],
-        capture_output=True, text=True, env=env, timeout=300,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
     )
     assert done.returncode == 0, done.stderr
     assert "Hun Manet" in done.stdout
@@ -74,7 +77,9 @@ def test_chat_says_ready_only_once_the_page_answers(bot, tmp_path):
     port = free_port()
     env = {**os.environ, "ASSISTANT_DATA_DIR": str(bot.settings.data_dir)}
     command = [sys.executable, "-m", "assistant.cli", "chat", "--port", str(port)]
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, env=env, text=True)
+    process = subprocess.Popen(
+        command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, env=env, text=True
+    )
     try:
         for line in process.stderr:  # the first line that says where to go
             if line.startswith("Ready in"):

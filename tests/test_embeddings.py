@@ -71,7 +71,9 @@ def test_missing_onnx_model_is_exported_once_and_said_on_stderr(reference, tmp_p
         first = ensure_onnx(tmp_path)
         second = ensure_onnx(tmp_path)
     assert first == second and first.exists() and first.parent == tmp_path
-    assert [r.message for r in caplog.records].count(caplog.records[0].message) == 1 and "ONNX" in caplog.records[0].message
+    assert [r.message for r in caplog.records].count(caplog.records[0].message) == 1 and "ONNX" in caplog.records[
+        0
+    ].message
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted([first.name, "weights.json"])  # no temp file left
     vector = OnnxEncoder(first).encode(["How much has trade grown since 1997?"], 1)[0]
     assert float(vector @ reference.encode(["How much has trade grown since 1997?"], 1)[0]) >= 0.9999
@@ -95,7 +97,9 @@ def test_serving_commands_import_neither_torch_nor_gradio(bot, tmp_path, command
     extra = ["--report-dir", str(tmp_path)] if command[0] == "eval" else []
     run = subprocess.run(
         [sys.executable, "-c", _IMPORTS, "--data-dir", str(bot.settings.data_dir), *command, *extra],
-        capture_output=True, text=True, timeout=300,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     result = json.loads(run.stdout.strip().splitlines()[-1])
     assert result["code"] == 0, run.stderr[-2000:]

@@ -6,15 +6,28 @@ import pytest
 
 from assistant.corpus import load_corpus
 from assistant.evaluation import (
-    ANSWERABLE, BESIDE, DECLINING, DOCUMENT_SUITES, EVALS_DIR, HELD_OUT, evaluate, facts_present, failures, load_suite,
-    load_thresholds, suite_corpus, token_f1,
+    ANSWERABLE,
+    BESIDE,
+    DECLINING,
+    DOCUMENT_SUITES,
+    EVALS_DIR,
+    HELD_OUT,
+    evaluate,
+    facts_present,
+    failures,
+    load_suite,
+    load_thresholds,
+    suite_corpus,
+    token_f1,
 )
 from tests.conftest import CORPUS
 
 KINDS = ANSWERABLE | DECLINING
 
 
-@pytest.mark.parametrize("suite", ["main", "paraphrase-dev", "paraphrase-dev2", "paraphrase", "paraphrase-fresh", "dialogues"])
+@pytest.mark.parametrize(
+    "suite", ["main", "paraphrase-dev", "paraphrase-dev2", "paraphrase", "paraphrase-fresh", "dialogues"]
+)
 def test_suite_items_are_well_formed(suite):
     text = load_corpus(CORPUS).documents[0].text
     items = load_suite(suite)

@@ -33,10 +33,10 @@ from assistant import index as index_module
 from assistant.cli import main
 from assistant.corpus import load_corpus
 from assistant.index import open_index
+from assistant.servers import free_port
 from assistant.settings import PROJECT_DIR
 from assistant.ui import ERROR_REPLY, ChatPage
 from tests.conftest import CORPUS
-from assistant.servers import free_port
 
 TRADE = "How much has trade grown since 1997?"
 ARTICLE = "korea-cambodia-summit"
@@ -44,14 +44,22 @@ CLI = [sys.executable, "-m", "assistant.cli"]
 
 
 def run_cli(*args: str, env: dict | None = None, timeout: float = 300) -> subprocess.CompletedProcess:
-    return subprocess.run([*CLI, *args], capture_output=True, text=True, timeout=timeout, cwd=PROJECT_DIR,
-                          env={**os.environ, **(env or {})})
+    return subprocess.run(
+        [*CLI, *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        cwd=PROJECT_DIR,
+        env={**os.environ, **(env or {})},
+    )
 
 
 def stored(index_dir: Path) -> list[tuple[str, dict, int]]:
     """(name, metadata, count) of every collection on disk, read by a fresh client (not a cached one)."""
     index_module._forget_clients()
-    client = chromadb.PersistentClient(path=str(index_dir), settings=chromadb.config.Settings(anonymized_telemetry=False))
+    client = chromadb.PersistentClient(
+        path=str(index_dir), settings=chromadb.config.Settings(anonymized_telemetry=False)
+    )
     found = sorted((c.name, dict(c.metadata or {}), c.count()) for c in client.list_collections())
     index_module._forget_clients()
     return found
@@ -177,8 +185,13 @@ open_index(load_corpus(s.corpus_dir), shared_embeddings(s), s, rebuild=True)
 
 
 def test_build_killed_midway_leaves_nothing_half_built_in_use(bot, settings):
-    killed = subprocess.run([sys.executable, "-c", _KILLED_BUILD, str(settings.data_dir), str(CORPUS)],
-                            capture_output=True, text=True, timeout=300, cwd=PROJECT_DIR)
+    killed = subprocess.run(
+        [sys.executable, "-c", _KILLED_BUILD, str(settings.data_dir), str(CORPUS)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=PROJECT_DIR,
+    )
     assert killed.returncode == 137, killed.stderr
     assert [name for name, _, _ in stored(settings.index_dir)] != [], "the killed build left its temporary collection"
     assert all("-tmp-" in name for name, _, _ in stored(settings.index_dir))
@@ -278,7 +291,9 @@ def _fail_tmp_adds(monkeypatch, error: BaseException) -> None:
 def test_disk_full_during_a_rebuild_keeps_the_previous_index(bot, settings, monkeypatch, capsys):
     first = open_index(bot.corpus, bot.embeddings, settings)
     _fail_tmp_adds(monkeypatch, OSError(errno.ENOSPC, os.strerror(errno.ENOSPC)))
-    with pytest.raises(IndexUnavailable, match=r"building the index failed: OSError: \[Errno 28\] No space left on device"):
+    with pytest.raises(
+        IndexUnavailable, match=r"building the index failed: OSError: \[Errno 28\] No space left on device"
+    ):
         open_index(bot.corpus, bot.embeddings, settings, rebuild=True)
     assert main(["--data-dir", str(settings.data_dir), "--corpus-dir", str(CORPUS), "index", "--rebuild"]) == 2
     err = flat(capsys.readouterr().err)
@@ -306,7 +321,12 @@ def assert_full_disk_keeps_previous(bot, settings, first, error: str, cleanup) -
 
 def test_sqlite_disk_full_during_a_rebuild_keeps_the_previous_index(bot, settings, monkeypatch):
     first = open_index(bot.corpus, bot.embeddings, settings)
-    _fail_tmp_adds(monkeypatch, chromadb.errors.InternalError("Database error: error returned from database: (code: 13) database or disk is full"))
+    _fail_tmp_adds(
+        monkeypatch,
+        chromadb.errors.InternalError(
+            "Database error: error returned from database: (code: 13) database or disk is full"
+        ),
+    )
     assert_full_disk_keeps_previous(bot, settings, first, "disk is full", monkeypatch.undo)
 
 
@@ -331,7 +351,10 @@ def test_really_full_disk_during_a_rebuild_keeps_the_previous_index(bot, tmp_pat
 def test_two_processes_rebuilding_at_once(bot, tmp_path):
     data = tmp_path / "shared"
     command = [*CLI, "--data-dir", str(data), "--corpus-dir", str(CORPUS), "index", "--rebuild"]
-    procs = [subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=PROJECT_DIR) for _ in range(2)]
+    procs = [
+        subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=PROJECT_DIR)
+        for _ in range(2)
+    ]
     try:
         outputs = [p.communicate(timeout=400) for p in procs]
     finally:
@@ -363,8 +386,14 @@ def bad_env_runs(tmp_path_factory) -> dict[str, tuple[subprocess.CompletedProces
     data = tmp_path_factory.mktemp("bad-env")
     started, procs = time.monotonic(), {}
     for key, (env, command, _) in BAD_ENV.items():
-        procs[key] = subprocess.Popen([*CLI, "--data-dir", str(data), command], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                      text=True, cwd=PROJECT_DIR, env={**os.environ, **env})
+        procs[key] = subprocess.Popen(
+            [*CLI, "--data-dir", str(data), command],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            cwd=PROJECT_DIR,
+            env={**os.environ, **env},
+        )
     results = {}
     for key, p in procs.items():
         out, err = p.communicate(timeout=120)
@@ -405,7 +434,7 @@ def test_hung_chroma_server_fails_within_a_bounded_time(bot, settings):
         try:
             open_index(bot.corpus, bot.embeddings, server)
             outcome["result"] = "opened"
-        except Exception as exc:  # noqa: BLE001 - recorded for the assertions
+        except Exception as exc:
             outcome["result"] = exc
 
     worker = threading.Thread(target=attempt, daemon=True)

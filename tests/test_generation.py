@@ -42,7 +42,11 @@ def test_exact_date_is_refused_plainly(bot):
         # A person given the other leader's title, after the name or in front of it.
         ("Is Hun Manet the president of Cambodia?", "Prime Minister Hun Manet", "president"),
         ("What did Prime Minister Yoon announce?", "President Yoon Suk Yeol", "Prime Minister"),
-        ("Why did Cambodia endorse North Korea's initiative?", "South Korea’s Audacious Initiative", "North Korea's initiative"),
+        (
+            "Why did Cambodia endorse North Korea's initiative?",
+            "South Korea’s Audacious Initiative",
+            "North Korea's initiative",
+        ),
     ],
 )
 def test_false_premises_are_corrected(bot, question, right, wrong):
@@ -53,7 +57,11 @@ def test_false_premises_are_corrected(bot, question, right, wrong):
 
 
 @pytest.mark.parametrize(
-    "question", ["What did Yoon and Prime Minister Hun Manet agree?", "What did President Yoon discuss with Prime Minister Hun Manet?"]
+    "question",
+    [
+        "What did Yoon and Prime Minister Hun Manet agree?",
+        "What did President Yoon discuss with Prime Minister Hun Manet?",
+    ],
 )
 def test_right_titles_next_to_each_other_are_no_premise_to_correct(bot, question):
     assert bot.ask(question).kind == "answer"
@@ -122,12 +130,17 @@ def test_which_country_is_refused_when_the_evidence_names_only_the_countries_ask
 
 
 @pytest.mark.parametrize(
-    "question", ["Who is the biggest investor in Cambodia?", "What is the largest source of foreign investment in Cambodia?"]
+    "question",
+    ["Who is the biggest investor in Cambodia?", "What is the largest source of foreign investment in Cambodia?"],
 )
 def test_asking_for_the_top_rank_is_refused_with_the_rank_the_article_gives(bot, question):
     # Nothing is claimed, so nothing is corrected; "Is South Korea the largest investor?" is (see above).
     answer = bot.ask(question)
-    assert answer.refused and answer.text.startswith("The article does not say") and "second-largest investor" in answer.text
+    assert (
+        answer.refused
+        and answer.text.startswith("The article does not say")
+        and "second-largest investor" in answer.text
+    )
 
 
 @pytest.mark.parametrize(
@@ -301,7 +314,11 @@ def test_a_much_weaker_sentence_naming_someone_does_not_answer_a_who_question(bo
     ("question", "first", "continuation"),
     [
         ("What were the signed documents about?", "six key documents", "These agreements focused on"),
-        ("The national security official from Seoul — what were the two main things he had to say?", "Kim Tae-hyo", "Additionally, Kim announced"),
+        (
+            "The national security official from Seoul — what were the two main things he had to say?",
+            "Kim Tae-hyo",
+            "Additionally, Kim announced",
+        ),
     ],
 )
 def test_an_open_answer_runs_on_into_the_sentence_that_continues_it(bot, question, first, continuation):

@@ -34,7 +34,9 @@ def test_changed_corpus_builds_a_new_collection_and_drops_the_old(bot, settings)
 def test_crash_mid_build_leaves_the_previous_index_in_use(bot, settings, monkeypatch):
     first = open_index(load_corpus(settings.corpus_dir), bot.embeddings, settings)
     # Long enough to need several batches of new vectors (the unchanged records' vectors are copied).
-    (settings.corpus_dir / "extra.md").write_text(" ".join(f"A new article arrives with fact number {n}." for n in range(12)))
+    (settings.corpus_dir / "extra.md").write_text(
+        " ".join(f"A new article arrives with fact number {n}." for n in range(12))
+    )
     calls = {"n": 0}
     real_encode = bot.embeddings.encode
 
@@ -118,7 +120,9 @@ def test_rebuild_embeds_everything_again(bot, settings, monkeypatch):
     first = open_index(load_corpus(settings.corpus_dir), bot.embeddings, settings)
     encoded: list[str] = []
     real_encode = bot.embeddings.encode
-    monkeypatch.setattr(bot.embeddings, "encode", lambda texts, **kw: (encoded.extend(texts), real_encode(texts, **kw))[1])
+    monkeypatch.setattr(
+        bot.embeddings, "encode", lambda texts, **kw: (encoded.extend(texts), real_encode(texts, **kw))[1]
+    )
     again = open_index(load_corpus(settings.corpus_dir), bot.embeddings, settings, rebuild=True)
     assert again.built and again.stats.reused == 0 and len(encoded) == first.stats.records
     assert _collections(again) == [again.collection_name]
@@ -154,7 +158,9 @@ def test_bm25_copies_of_other_collections_are_replaced(bot, settings):
     (stale / "params.index.json").write_text("{}")
     index = open_index(corpus, bot.embeddings, settings)
     assert index.bm25.scores["num_docs"] == index.chunk_count
-    assert [p.name for p in (settings.data_dir / "bm25").iterdir()] == [f"{index.collection_name}-{index_module._lexical_version()}"]
+    assert [p.name for p in (settings.data_dir / "bm25").iterdir()] == [
+        f"{index.collection_name}-{index_module._lexical_version()}"
+    ]
 
 
 def test_damaged_bm25_copy_is_rebuilt(bot, settings):

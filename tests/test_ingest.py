@@ -53,7 +53,9 @@ def make_pdf(title: str, paragraphs: list[str]) -> bytes:
     def esc(text: str) -> str:
         return text.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)")
 
-    stream = "\n".join(["BT", "/F1 11 Tf", "14 TL", "72 740 Td", *(f"({esc(x)}) Tj T*" for x in lines), "ET"]).encode("latin-1")
+    stream = "\n".join(["BT", "/F1 11 Tf", "14 TL", "72 740 Td", *(f"({esc(x)}) Tj T*" for x in lines), "ET"]).encode(
+        "latin-1"
+    )
     objects = [
         b"<< /Type /Catalog /Pages 2 0 R >>",
         b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
@@ -68,7 +70,9 @@ def make_pdf(title: str, paragraphs: list[str]) -> bytes:
         offsets.append(len(out))
         out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
     xref = len(out)
-    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1) + b"".join(b"%010d 00000 n \n" % o for o in offsets)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1) + b"".join(
+        b"%010d 00000 n \n" % o for o in offsets
+    )
     out += b"trailer\n<< /Size %d /Root 1 0 R /Info 6 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
     return bytes(out)
 
@@ -130,7 +134,16 @@ def test_ingesting_again_adds_nothing_and_says_so(files, settings, capsys):
     assert ingest([files / "copy-of-rice.htm"], settings).duplicates
     assert sorted(p.name for p in library_dir(settings).iterdir()) == before
 
-    code = main(["--data-dir", str(settings.data_dir), "--corpus-dir", str(settings.corpus_dir), "ingest", str(files / "rice.html")])
+    code = main(
+        [
+            "--data-dir",
+            str(settings.data_dir),
+            "--corpus-dir",
+            str(settings.corpus_dir),
+            "ingest",
+            str(files / "rice.html"),
+        ]
+    )
     out = capsys.readouterr().out
     assert code == 0 and "already ingested" in out and "nothing added" in out.lower()
 
@@ -186,7 +199,11 @@ def _assistant(settings) -> Assistant:
     # load_corpus(self.settings.corpus_dir, extra_dirs=library_dirs(self.settings)).
     warnings.warn("Assistant does not load the ingest library yet (assistant/core.py wiring missing)")
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(core_module, "load_corpus", lambda corpus_dir, **kw: load_corpus(corpus_dir, extra_dirs=library_dirs(settings)))
+        mp.setattr(
+            core_module,
+            "load_corpus",
+            lambda corpus_dir, **kw: load_corpus(corpus_dir, extra_dirs=library_dirs(settings)),
+        )
         return Assistant(settings)
 
 
@@ -206,8 +223,18 @@ def test_questions_are_answered_from_ingested_documents(files, settings, capsys)
     # The original article still answers as before.
     assert "twentyfold" in bot.ask("How much has trade grown since 1997?").text.lower()
 
-    assert main(["--data-dir", str(settings.data_dir), "--corpus-dir", str(settings.corpus_dir), "sources", "--json"]) == 0
+    assert (
+        main(["--data-dir", str(settings.data_dir), "--corpus-dir", str(settings.corpus_dir), "sources", "--json"]) == 0
+    )
     listed = {d["title"]: d for d in json.loads(capsys.readouterr().out)["documents"]}
-    assert set(listed) == {PDF_TITLE, "Mekong Delta Rice Exports Rise", bot.corpus.document("korea-cambodia-summit").title}
-    assert listed[PDF_TITLE]["paragraphs"] == 2 and listed[PDF_TITLE]["sentences"] == 3 and listed[PDF_TITLE]["chunks"] >= 2
+    assert set(listed) == {
+        PDF_TITLE,
+        "Mekong Delta Rice Exports Rise",
+        bot.corpus.document("korea-cambodia-summit").title,
+    }
+    assert (
+        listed[PDF_TITLE]["paragraphs"] == 2
+        and listed[PDF_TITLE]["sentences"] == 3
+        and listed[PDF_TITLE]["chunks"] >= 2
+    )
     assert listed[PDF_TITLE]["source"].endswith("tonle-sap.pdf")

@@ -2,7 +2,14 @@ import pytest
 
 from assistant.language import capitalized_spans, proper_words, quantities, tokens
 from assistant.question import (
-    QuestionAnalyser, analyse, answer_type, expand_synonyms, is_multi_part, parts, resolve_aliases, resolve_synonyms,
+    QuestionAnalyser,
+    analyse,
+    answer_type,
+    expand_synonyms,
+    is_multi_part,
+    parts,
+    resolve_aliases,
+    resolve_synonyms,
 )
 
 
@@ -75,9 +82,18 @@ def test_multi_part_questions():
 @pytest.mark.parametrize(
     ("question", "expected"),
     [
-        ("When were relations reestablished, and how much has trade grown?", ["When were relations reestablished?", "how much has trade grown?"]),
-        ("How many documents were signed, and by what year is carbon neutrality due?", ["How many documents were signed?", "by what year is carbon neutrality due?"]),
-        ("What did they agree on security and on the economy?", ["What did they agree on security?", "What did they agree on the economy?"]),
+        (
+            "When were relations reestablished, and how much has trade grown?",
+            ["When were relations reestablished?", "how much has trade grown?"],
+        ),
+        (
+            "How many documents were signed, and by what year is carbon neutrality due?",
+            ["How many documents were signed?", "by what year is carbon neutrality due?"],
+        ),
+        (
+            "What did they agree on security and on the economy?",
+            ["What did they agree on security?", "What did they agree on the economy?"],
+        ),
         ("What were discussions at the Business Forum about?", ["What were discussions at the Business Forum about?"]),
         ("Did trade and investment grow?", ["Did trade and investment grow?"]),
     ],
@@ -89,11 +105,16 @@ def test_parts_split_one_question_per_thing_asked(question, expected):
 def test_aliases_resolve_shorthand_but_keep_literal_places():
     aliases = {"Phnom Penh": "Cambodia"}
     assert resolve_aliases("Ties between Seoul and Phnom Penh", aliases) == "Ties between Seoul and Cambodia"
-    assert resolve_aliases("Why was the summit held in Phnom Penh?", aliases) == "Why was the summit held in Phnom Penh?"
+    assert (
+        resolve_aliases("Why was the summit held in Phnom Penh?", aliases) == "Why was the summit held in Phnom Penh?"
+    )
 
 
 def test_follow_up_borrows_previous_question():
-    history = [{"role": "user", "content": "What happened at the business forum?"}, {"role": "assistant", "content": "…"}]
+    history = [
+        {"role": "user", "content": "What happened at the business forum?"},
+        {"role": "assistant", "content": "…"},
+    ]
     q = analyse("How many people attended it?", history)
     assert q.is_follow_up and "business forum" in q.query
     assert not analyse("How many people attended the Korea-Cambodia Business Forum?", []).is_follow_up
@@ -116,16 +137,29 @@ def test_synonyms_put_questions_in_the_articles_words():
 
 
 def test_synonyms_match_the_plural_and_ing_forms_of_a_listed_word():
-    listed = {"backed": "endorsed", "treaty": "agreement", "head of government": "Prime Minister", "talks": "summit", "trip": "visit", "trips": "visits", "promised": "pledged"}
+    listed = {
+        "backed": "endorsed",
+        "treaty": "agreement",
+        "head of government": "Prime Minister",
+        "talks": "summit",
+        "trip": "visit",
+        "trips": "visits",
+        "promised": "pledged",
+    }
     synonyms = expand_synonyms(listed, keep=frozenset({"promising", "sectors"}))
-    assert resolve_synonyms("Cambodia gave its backing to the plan", synonyms) == "Cambodia gave its endorsed to the plan"
+    assert (
+        resolve_synonyms("Cambodia gave its backing to the plan", synonyms) == "Cambodia gave its endorsed to the plan"
+    )
     assert resolve_synonyms("Were treaties signed?", synonyms) == "Were agreement signed?"
     assert resolve_synonyms("both heads of government", synonyms) == "both Prime Minister"
     # A plural key is never made singular ("talks" is the summit, "talk" a verb), and a listed form keeps its entry.
     assert resolve_synonyms("What did they talk about?", synonyms) == "What did they talk about?"
     assert resolve_synonyms("two trips", synonyms) == "two visits"
     # A form the article uses itself is the article's word, not a synonym.
-    assert resolve_synonyms("They promised. Which promising sectors?", synonyms) == "They pledged. Which promising sectors?"
+    assert (
+        resolve_synonyms("They promised. Which promising sectors?", synonyms)
+        == "They pledged. Which promising sectors?"
+    )
 
 
 def test_two_digit_years_are_written_out_as_the_article_year_they_abbreviate(bot):

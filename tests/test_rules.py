@@ -52,12 +52,32 @@ def test_when_no_rule_decides_the_evidence_is_quoted_as_the_answer(bot):
     ("family", "question", "decided"),
     [
         ("overview", "What is this article about?", "The article “"),
-        ("unknown_values", "Why was the summit held in Phnom Penh?", "That premise does not match the article: it says Seoul"),
+        (
+            "unknown_values",
+            "Why was the summit held in Phnom Penh?",
+            "That premise does not match the article: it says Seoul",
+        ),
         ("unmentioned", "What was the weather like?", "The article does not mention the weather."),
-        ("owners", "Why did Cambodia endorse North Korea's initiative?", "That premise does not match the article: it says South Korea’s"),
-        ("ranks", "Is South Korea the largest investor in Cambodia?", "That premise does not match the article: it says second-largest"),
-        ("opposites", "Why did Cambodia reject the Audacious Initiative?", "That premise does not match the article: it says “endorsed”"),
-        ("titles", "Is Hun Manet the president of Cambodia?", "That premise does not match the article: it says Prime Minister"),
+        (
+            "owners",
+            "Why did Cambodia endorse North Korea's initiative?",
+            "That premise does not match the article: it says South Korea’s",
+        ),
+        (
+            "ranks",
+            "Is South Korea the largest investor in Cambodia?",
+            "That premise does not match the article: it says second-largest",
+        ),
+        (
+            "opposites",
+            "Why did Cambodia reject the Audacious Initiative?",
+            "That premise does not match the article: it says “endorsed”",
+        ),
+        (
+            "titles",
+            "Is Hun Manet the president of Cambodia?",
+            "That premise does not match the article: it says Prime Minister",
+        ),
     ],
 )
 def test_switching_a_family_off_changes_the_answer_it_decides(bot, family, question, decided):

@@ -17,6 +17,7 @@ from gradio_client import Client
 
 from assistant import Answer, Assistant, Citation, Settings
 from assistant.corpus import Corpus, parse_document
+from assistant.servers import free_port
 from assistant.ui import (
     CORRECTION_NOTE,
     ERROR_REPLY,
@@ -30,17 +31,14 @@ from assistant.ui import (
     render_answer,
     unescape_markdown,
 )
-from assistant.servers import free_port
 
 TRADE = "How much has trade grown since 1997?"
 FORUM = "How many people attended the business forum?"
 
 
-
 def make_client(url: str, **kwargs) -> Client:
     # A URL (not a Space name) means no Hub lookup; no downloads, no telemetry, no console chatter.
     return Client(url, verbose=False, download_files=False, analytics_enabled=False, **kwargs)
-
 
 
 @pytest.fixture
@@ -107,7 +105,11 @@ def test_bad_input_gets_a_friendly_reply(client, message, expected):
 
 @pytest.mark.parametrize(
     "attack",
-    ["<script>alert(1)</script>", '<img src=x onerror="alert(1)">', "![pixel](http://127.0.0.1:9/p.png) [x](javascript:alert(1))"],
+    [
+        "<script>alert(1)</script>",
+        '<img src=x onerror="alert(1)">',
+        "![pixel](http://127.0.0.1:9/p.png) [x](javascript:alert(1))",
+    ],
 )
 def test_hostile_question_comes_back_inert(client, attack):
     reply = client.predict(attack, api_name="/respond")
@@ -252,7 +254,11 @@ def shown_text(config: dict) -> str:
     texts = [config["title"]]
     for component in config["components"]:
         props = component.get("props", {})
-        texts += [str(props.get(key) or "") for key in ("value", "placeholder", "label") if component["type"] in ("markdown", "textbox", "chatbot")]
+        texts += [
+            str(props.get(key) or "")
+            for key in ("value", "placeholder", "label")
+            if component["type"] in ("markdown", "textbox", "chatbot")
+        ]
         texts += [str(example) for example in props.get("examples") or []]
     return "\n".join(texts)
 
@@ -276,12 +282,21 @@ def test_page_names_a_users_own_document_not_the_summit(tmp_path):
 
 def test_default_page_is_titled_by_the_articles_sidecar(app, bot):
     config = httpx.get(app.local_url + "config", timeout=10).json()
-    assert config["title"] == bot.corpus.documents[0].title == "South Korea and Cambodia elevate ties to strategic partnership at Seoul summit"
+    assert (
+        config["title"]
+        == bot.corpus.documents[0].title
+        == "South Korea and Cambodia elevate ties to strategic partnership at Seoul summit"
+    )
     assert "Who did Yoon Suk Yeol meet in Seoul?" in shown_text(config)
 
 
 def test_several_documents_get_a_neutral_title_naming_them(tmp_path):
-    docs = [parse_document(f"doc-{i}", f"# Report number {i}\n\nThe text of report {i} says little.\n", tmp_path / f"doc-{i}.md") for i in range(5)]
+    docs = [
+        parse_document(
+            f"doc-{i}", f"# Report number {i}\n\nThe text of report {i} says little.\n", tmp_path / f"doc-{i}.md"
+        )
+        for i in range(5)
+    ]
     text = page_text(Corpus(docs))
     assert text.title == "Questions on 5 documents"
     assert "“Report number 0”; “Report number 1”; “Report number 2” and 2 more" in text.description

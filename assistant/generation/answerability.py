@@ -40,18 +40,26 @@ def _content_lemmas(parsed: nlp.Parse, skip: frozenset[str]) -> list[str]:
     return [
         t.lemma.lower()
         for t in parsed.tokens
-        if t.pos in ("NOUN", "PROPN", "VERB", "ADJ", "NUM") and t.lemma.lower() not in skip and t.text.lower() not in _QUESTION_WORDS
+        if t.pos in ("NOUN", "PROPN", "VERB", "ADJ", "NUM")
+        and t.lemma.lower() not in skip
+        and t.text.lower() not in _QUESTION_WORDS
     ]
 
 
-def features(question: Question, scored: list[ScoredSentence], top: ScoredSentence, scorer: SentenceScorer) -> dict[str, float]:
+def features(
+    question: Question, scored: list[ScoredSentence], top: ScoredSentence, scorer: SentenceScorer
+) -> dict[str, float]:
     """The model's inputs for answering ``question`` from ``top`` (one of ``scored``, best first)."""
     asked = nlp.parse(question.text)
     sentence = nlp.parse(top.sentence.text)
     have = {t.lemma.lower() for t in sentence.tokens} | {t.text.lower() for t in sentence.tokens}
     lemmas = _content_lemmas(asked, TYPE_WORDS.get(question.answer_type, frozenset()) | {"be", "do", "have"})
     verbs = [t.lemma.lower() for t in asked.tokens if t.pos == "VERB" and t.lemma.lower() not in ("be", "do", "have")]
-    entities = [e.text.lower() for e in asked.entities if e.label not in ("DATE", "CARDINAL", "ORDINAL") or any(c.isdigit() for c in e.text)]
+    entities = [
+        e.text.lower()
+        for e in asked.entities
+        if e.label not in ("DATE", "CARDINAL", "ORDINAL") or any(c.isdigit() for c in e.text)
+    ]
     own = [t for t in question.own_terms if not t.startswith("#")]
     others = [s.support for s in scored if s is not top]
     text = top.sentence.text.lower()

@@ -60,7 +60,8 @@ class Reader:
         best_words = self.scorer.terms(best.sentence)
         have = self.scorer.terms(other.sentence)
         return any(
-            t in have and t not in best_words and 0 < self.scorer.document_frequency(t) <= SUBJECT_MAX_DF for t in question.own_terms
+            t in have and t not in best_words and 0 < self.scorer.document_frequency(t) <= SUBJECT_MAX_DF
+            for t in question.own_terms
         )
 
 
@@ -129,7 +130,9 @@ class Context:
         on defense cooperation, not "… politics, national security, defense, economy …")."""
         if self.question.answer_type not in OPEN_TYPES:
             return self.best
-        lemmas = {t.lemma.lower() for t in nlp.parse(self.question.resolved).tokens if t.pos in ("NOUN", "PROPN", "ADJ")}
+        lemmas = {
+            t.lemma.lower() for t in nlp.parse(self.question.resolved).tokens if t.pos in ("NOUN", "PROPN", "ADJ")
+        }
         listed = lemmas & nlp.listed_only(nlp.parse(self.best.sentence.text))
         if not listed:
             return self.best

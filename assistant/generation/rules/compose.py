@@ -16,7 +16,9 @@ from .drafts import quote
 EXTRA_FACTOR = 0.8  # a further sentence must score this share of the best one to be quoted too
 EXTRA_FACTOR_MULTI = 0.6  # ... or this share when the question asks several things
 # A sentence that goes on about the one before: "These agreements …", "He noted …", "Additionally, Kim …".
-_CONTINUATION = re.compile(r"^(?:These|This|Those|Such|They|He|She|It|Additionally|Also|Moreover|Furthermore|In addition)\b")
+_CONTINUATION = re.compile(
+    r"^(?:These|This|Those|Such|They|He|She|It|Additionally|Also|Moreover|Furthermore|In addition)\b"
+)
 
 
 def compose(ctx: Context) -> Draft:
@@ -48,12 +50,16 @@ def compose(ctx: Context) -> Draft:
             continue
         have = reader.scorer.terms(candidate.sentence)
         have_prefixes, covered_prefixes = {prefix(h) for h in have}, {prefix(c) for c in covered}
-        new_terms = {t for t in own if matches(t, have, have_prefixes)} - {t for t in own if matches(t, covered, covered_prefixes)}
+        new_terms = {t for t in own if matches(t, have, have_prefixes)} - {
+            t for t in own if matches(t, covered, covered_prefixes)
+        }
         if new_terms:
             cited.append(candidate)
             covered |= have
     # A multi-part question gets a direct answer per part that asks for a number or a name (once each).
-    directs = list(dict.fromkeys(p.direct for p in answered if p.direct)) or list(filter(None, [direct(reader, question, top)]))
+    directs = list(dict.fromkeys(p.direct for p in answered if p.direct)) or list(
+        filter(None, [direct(reader, question, top)])
+    )
     text = " ".join([*([ctx.caveat] if ctx.caveat else []), *directs, quote(cited)])
     if unanswered:  # say which part is left open rather than let the quotes seem to answer it
         text += " The article does not answer: " + " ".join(f"“{part}”" for part in unanswered)

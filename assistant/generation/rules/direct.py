@@ -26,7 +26,9 @@ from ...scoring import ScoredSentence
 from .base import Reader
 
 # Questions about more than one person: "Who met …?", "Which leaders …?".
-_SEVERAL = re.compile(r"\b(met|meet|meeting|talked|leaders|officials|people|both|two|together|each other)\b", re.IGNORECASE)
+_SEVERAL = re.compile(
+    r"\b(met|meet|meeting|talked|leaders|officials|people|both|two|together|each other)\b", re.IGNORECASE
+)
 
 
 def direct(reader: Reader, question: Question, top: ScoredSentence) -> str:
@@ -48,7 +50,9 @@ def direct(reader: Reader, question: Question, top: ScoredSentence) -> str:
         found = [
             q
             for q in quantities(text)
-            if q.key not in asked_keys and q.unit != "ord" and (q.unit == wanted_unit if wanted_unit else q.unit != "year")
+            if q.key not in asked_keys
+            and q.unit != "ord"
+            and (q.unit == wanted_unit if wanted_unit else q.unit != "year")
         ]
         counted = re.search(r"\bhow many ([a-z-]+)", question.resolved, re.IGNORECASE)
         if counted:
@@ -88,9 +92,17 @@ def direct(reader: Reader, question: Question, top: ScoredSentence) -> str:
             # The two countries are the article's topic, and so the answer only to "which country".
             spans = [(s, titled) for s, titled in spans if is_country_like(s.text, topic, people)]
         named = [s for s, _ in spans if not CALENDAR_NAME.match(s.text)]
-        spans = [(s, titled) for s, titled in spans if not CALENDAR_NAME.match(s.text) and (question.answer_type == "country" or not is_topical(s.text, topic))]
+        spans = [
+            (s, titled)
+            for s, titled in spans
+            if not CALENDAR_NAME.match(s.text) and (question.answer_type == "country" or not is_topical(s.text, topic))
+        ]
         if question.answer_type == "person":
-            spans = [(s, titled) for s, titled in spans if titled or is_person_like(s.text) or s.text in reader.analyser.person_words]
+            spans = [
+                (s, titled)
+                for s, titled in spans
+                if titled or is_person_like(s.text) or s.text in reader.analyser.person_words
+            ]
             if not spans:  # no person: the country doing what is asked ("Who endorsed it?" -> Cambodia)
                 spans = [(s, False) for s in acting_parties(text, named, question, topic, people)]
         if spans:

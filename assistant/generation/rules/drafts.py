@@ -27,7 +27,12 @@ def corrected(fix: Correction) -> Draft:
     wrong, right = fix.wrong.strip(), fix.right.strip()
     text = f"That premise does not match the article: it says {right}, not {wrong}. {quote([fix.evidence])}"
     return Draft(
-        text, [(fix.evidence.sentence, fix.evidence.support)], "correction", fix.evidence.support, values=[right], correction=(wrong, right)
+        text,
+        [(fix.evidence.sentence, fix.evidence.support)],
+        "correction",
+        fix.evidence.support,
+        values=[right],
+        correction=(wrong, right),
     )
 
 
@@ -48,7 +53,9 @@ def does_not_say(question: Question) -> str:
 def indirect(question: str) -> str:
     """ "What is the exact date of the summit?" -> "what the exact date of the summit is" (or "")."""
     match = re.match(
-        r"^(what|who|where|when|which|how many|how much)\s+(is|was|are|were)\s+(.+?)[?.!]*$", question.strip(), re.IGNORECASE
+        r"^(what|who|where|when|which|how many|how much)\s+(is|was|are|were)\s+(.+?)[?.!]*$",
+        question.strip(),
+        re.IGNORECASE,
     )
     if match:
         wh, copula, rest = match.group(1).lower(), match.group(2).lower(), match.group(3)

@@ -20,7 +20,9 @@ class MultiPart(Rule):
             parts
             and not answered
             and all(p.question.answer_type not in ("other", "reason") for p in parts)
-            and not any(ctx.reader.analyser.satisfies(p.question.answer_type, ctx.top.sentence.text, p.question) for p in parts)
+            and not any(
+                ctx.reader.analyser.satisfies(p.question.answer_type, ctx.top.sentence.text, p.question) for p in parts
+            )
         ):
             # Every part asks for a value (a place, a frequency) and neither the parts' own evidence nor
             # the sentence matching the whole question holds one: quoting it would only seem to answer.

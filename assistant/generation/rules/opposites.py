@@ -30,7 +30,9 @@ class Opposite(CorrectionRule):
                     start = said[word].start()
                     clause = next(text[a:b] for a, b in clauses(text) if a <= start < b)
                     shared = len(set(ctx.question.own_terms) & set(tokens(clause)))
-                    found.append((-shared, start, Correction(f"“{asked[contrary]}”", f"“{said[word].group(0)}”", evidence)))
+                    found.append(
+                        (-shared, start, Correction(f"“{asked[contrary]}”", f"“{said[word].group(0)}”", evidence))
+                    )
             if found:  # quoted: "it says “endorsed”, not “reject”" reads as words, not as a claim
                 return min(found, key=lambda f: f[:2])[2]
         return None

@@ -29,4 +29,3 @@ class Overview(Rule):
         cited = [(s, 1.0) for s in lede]
         quotes = " ".join(f"“{s.text}” [{i}]" for i, (s, _) in enumerate(cited, 1))
         return Draft(f"{intro} {quotes}", cited, "answer", 1.0)
-

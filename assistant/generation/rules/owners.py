@@ -26,12 +26,16 @@ class SwappedOwner(CorrectionRule):
                     continue
                 for other, their_thing in _POSSESSIVE.findall(evidence.sentence.text):
                     # "Cambodia's initiative" and "South Korea's “Audacious Initiative”" name the same thing.
-                    same_thing = bool({stem(w) for w in normalise(their_thing).split()} & {stem(w) for w in normalise(thing).split()})
+                    same_thing = bool(
+                        {stem(w) for w in normalise(their_thing).split()} & {stem(w) for w in normalise(thing).split()}
+                    )
                     # Another owner the question names, or one country for another ("North Korea's initiative");
                     # never a longer or shorter form of the same name ("Korea's").
                     mine, theirs = normalise(owner), normalise(other)
                     distinct = mine not in theirs and theirs not in mine
-                    countries = all(is_country_like(n, analyser.topic_words, analyser.person_words) for n in (owner, other))
+                    countries = all(
+                        is_country_like(n, analyser.topic_words, analyser.person_words) for n in (owner, other)
+                    )
                     if same_thing and distinct and (theirs in asked or countries):
                         return Correction(f"{owner}'s {thing}", f"{other}’s {their_thing}", evidence)
         return None

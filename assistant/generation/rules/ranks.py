@@ -40,7 +40,9 @@ class WrongRank(CorrectionRule):
         if top and not re.search(r"\b(second|third|fourth|fifth)\b", asked, re.IGNORECASE):
             # The ranked thing is the same when named alike: "largest source of investment" / "investor".
             nouns = {prefix(t) for t in ctx.question.own_terms}
-            claims.append((top, _ORDINAL_RANK, lambda e: stem(e["noun"]) == stem(top["noun"]) or prefix(stem(e["noun"])) in nouns))
+            claims.append(
+                (top, _ORDINAL_RANK, lambda e: stem(e["noun"]) == stem(top["noun"]) or prefix(stem(e["noun"])) in nouns)
+            )
         year = RELATIVE_YEAR.search(asked)
         if year and normalise(year.group(0)) not in ctx.reader.analyser.text:
             claims.append((year, RELATIVE_YEAR, lambda e: True))

@@ -42,7 +42,9 @@ class UnknownValues(Rule):
         names = ", ".join(_surface(w) for w in unsupported)
         parsed = nlp.parse(ctx.question.resolved)
         # A time (a weekday, a month) is a claim the article can contradict, never mere circumstance.
-        if not all(isinstance(w, Span) and not CALENDAR_NAME.match(w.text) and parsed.is_adjunct(w.start) for w in unsupported):
+        if not all(
+            isinstance(w, Span) and not CALENDAR_NAME.match(w.text) and parsed.is_adjunct(w.start) for w in unsupported
+        ):
             return refusal(f"The article does not mention {names}.", ctx.scored, ctx.reader.threshold)
         # "… during the Second World War": a circumstance the article words otherwise. What it does say about
         # the rest is answered, with the unmatched words named.
@@ -94,10 +96,14 @@ def _context(text: str, start: int, end: int, width: int = 6) -> set[str]:
     return {stem(w) for w in before + after}
 
 
-def _candidates(reader: Reader, wrong: Span | Quantity, text: str, place_slot: bool = False) -> list[tuple[str, int, int, float]]:
+def _candidates(
+    reader: Reader, wrong: Span | Quantity, text: str, place_slot: bool = False
+) -> list[tuple[str, int, int, float]]:
     """Values in ``text`` of the same shape as ``wrong``: (surface, start, end, shared-word bonus)."""
     if isinstance(wrong, Quantity):
-        return [(q.surface, q.start, q.end, 0.0) for q in quantities(text) if q.unit == wrong.unit and q.key != wrong.key]
+        return [
+            (q.surface, q.start, q.end, 0.0) for q in quantities(text) if q.unit == wrong.unit and q.key != wrong.key
+        ]
     wrong_words = {stem(w) for w in words(wrong.text.lower())}
     found = []
     calendar = bool(CALENDAR_NAME.match(wrong.text))
@@ -118,7 +124,9 @@ def _candidates(reader: Reader, wrong: Span | Quantity, text: str, place_slot: b
     return found
 
 
-def _speaker(reader: Reader, question: Question, wrong: Span | Quantity, evidence: ScoredSentence) -> list[tuple[str, int, int, float]]:
+def _speaker(
+    reader: Reader, question: Question, wrong: Span | Quantity, evidence: ScoredSentence
+) -> list[tuple[str, int, int, float]]:
     """For a wrong person and a sentence led by "He"/"She": the person the previous sentence names, placed
     at the pronoun ("He noted that trade…" after "President Yoon highlighted…"). When the question asks
     what the wrong person said, that speaker fills the same slot (one word's worth of credit)."""
@@ -132,14 +140,18 @@ def _speaker(reader: Reader, question: Question, wrong: Span | Quantity, evidenc
     return [(people[0].text.removesuffix("’s"), 0, pronoun.end(), 1.0 if question.answer_type == "statement" else 0.0)]
 
 
-def _correction(reader: Reader, question: Question, wrong: Span | Quantity, scored: list[ScoredSentence]) -> Correction | None:
+def _correction(
+    reader: Reader, question: Question, wrong: Span | Quantity, scored: list[ScoredSentence]
+) -> Correction | None:
     """The same-shaped value in the evidence whose surroundings match the question's wording."""
     wanted = set(question.own_terms) | _context(question.resolved, wrong.start, wrong.end)
     best: tuple[float, Correction] | None = None
     for evidence in scored[:5]:
         text = evidence.sentence.text
         place_slot = isinstance(wrong, Span) and _word_before(question.resolved, wrong.start) in _PLACE_PREPOSITIONS
-        for surface, start, end, bonus in _candidates(reader, wrong, text, place_slot) + _speaker(reader, question, wrong, evidence):
+        for surface, start, end, bonus in _candidates(reader, wrong, text, place_slot) + _speaker(
+            reader, question, wrong, evidence
+        ):
             if normalise(surface) in normalise(question.resolved):
                 continue
             if isinstance(wrong, Span) and not nlp.same_kind(
