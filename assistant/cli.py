@@ -114,7 +114,7 @@ def cmd_chat(args: argparse.Namespace) -> int:
 
 
 def _print_table(reports) -> None:
-    from .reports import TABLE_METRICS
+    from .reports import OVERVIEW_HEADER, TABLE_METRICS, overview_rows
 
     for suite in dict.fromkeys(r.suite for r in reports):
         table = Table(title=f"suite: {suite}")
@@ -125,6 +125,12 @@ def _print_table(reports) -> None:
         for metric in ["items", *TABLE_METRICS]:
             table.add_row(metric, *(f"{r.metrics[metric]:g}" for r in rows))
         console.print(table)
+    overview = Table(title="all suites")
+    for column in OVERVIEW_HEADER:
+        overview.add_column(column, justify="left" if column in ("suite", "config") else "right", no_wrap=True)
+    for row in overview_rows(reports):
+        overview.add_row(*row)
+    console.print(overview)
 
 
 def cmd_eval(args: argparse.Namespace) -> int:

@@ -7,7 +7,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from .evaluation import Report
+from .evaluation import BESIDE, HELD_OUT, Report
 
 TABLE_METRICS = [
     "answer_accuracy",
@@ -23,11 +23,30 @@ TABLE_METRICS = [
     "latency_p50_ms",
     "latency_p95_ms",
 ]
+# The columns of the all-suites overview: what the suites are judged by.
+OVERVIEW_METRICS = ["answer_accuracy", "refusal_accuracy", "false_premise_accuracy", "hit_at_3", "latency_p50_ms"]
+OVERVIEW_HEADER = ["suite", "config", "items", "answer", "refusal", "false premise", "hit@3", "p50 ms"]
 CHART_METRICS = ["answer_accuracy", "refusal_accuracy", "hit_at_1", "hit_at_3", "mrr", "token_f1"]
 
 
+def overview_rows(reports: list[Report]) -> list[list[str]]:
+    """One row per (suite, config): the suite (marked when held out), its size and ``OVERVIEW_METRICS``."""
+    return [
+        [
+            r.suite + (" (held out)" if r.suite.removesuffix(BESIDE) in HELD_OUT else ""),
+            r.config,
+            f"{r.metrics['items']:g}",
+        ]
+        + [f"{r.metrics[m]:g}" for m in OVERVIEW_METRICS]
+        for r in reports
+    ]
+
+
 def markdown(reports: list[Report]) -> str:
-    lines = []
+    header = OVERVIEW_HEADER
+    lines = ["### All suites", "", "| " + " | ".join(header) + " |", "|---" * len(header) + "|"]
+    lines += ["| " + " | ".join(row) + " |" for row in overview_rows(reports)]
+    lines.append("")
     for suite in dict.fromkeys(r.suite for r in reports):
         rows = [r for r in reports if r.suite == suite]
         lines += [f"### Suite `{suite}` ({rows[0].metrics['items']} questions)", ""]
