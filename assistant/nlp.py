@@ -183,6 +183,33 @@ def listed_only(parsed: Parse) -> frozenset[str]:
     return frozenset(inside - outside)
 
 
+@dataclass(frozen=True)
+class Role:
+    """A role a text gives a named person by apposition: "Helena Drost, the regional transport commissioner"."""
+
+    name: str  # the name's last word ("Drost")
+    lemma: str  # the role noun's lemma ("commissioner")
+    phrase: str  # the role noun with its modifiers ("regional transport commissioner")
+    start: int
+    end: int
+
+
+def roles(parsed: Parse) -> list[Role]:
+    """Roles given by apposition to a proper name, by the parse (any title word, not a fixed list)."""
+    found = []
+    for i, token in enumerate(parsed.tokens):
+        head = parsed.tokens[token.head]
+        if token.dep != "appos" or token.pos != "NOUN" or head.pos != "PROPN":
+            continue
+        words = [j for j, t in enumerate(parsed.tokens) if t.head == i and t.dep in ("compound", "amod") and j < i] + [
+            i
+        ]
+        start, last = parsed.tokens[min(words)], parsed.tokens[i]
+        phrase = parsed.text[start.idx : last.idx + len(last.text)]
+        found.append(Role(head.text, token.lemma.lower(), phrase, start.idx, last.idx + len(last.text)))
+    return found
+
+
 # Parses by text. Corpus sentences are parsed in one batch when the index opens; questions one at a time.
 _PARSES: dict[str, Parse] = {}
 MAX_CACHED = 100_000

@@ -715,6 +715,11 @@ class QuestionAnalyser:
             for word in TITLE.split(sp)[-1].split() if TITLE.search(sp) and is_person_like(sp) else []:
                 titles.setdefault(word, set()).update(TITLE.findall(sp))
         self.titles = {w: frozenset(t) for w, t in titles.items()}
+        # Roles the text gives people by apposition, any title word ("Drost" -> {"commissioner"}), by the parse.
+        self.roles: dict[str, frozenset[str]] = {}
+        for text in texts:
+            for role in nlp.roles(nlp.parse(text)):
+                self.roles[role.name] = self.roles.get(role.name, frozenset()) | {role.lemma}
 
     def analyse(self, text: str, history: list[dict] | None = None) -> Question:
         # Read with the lexicon of the documents this question (and the turn it follows up) is about.

@@ -112,3 +112,16 @@ def test_an_open_question_is_answered_by_the_sentence_about_its_subject_not_the_
     assert answer.text.startswith("“The joint statement also detailed plans for stronger defense cooperation")
     # The general sentence that only lists defense among six sectors is not quoted beside it.
     assert "politics, national security, defense" not in answer.text
+
+
+def test_a_role_given_by_apposition_is_corrected_by_the_documents_role(tmp_path) -> None:
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "launch.txt").write_text(
+        "The first ferry left Corvasse on Tuesday with Helena Drost, the regional transport commissioner, on board.\n"
+        '"This is the day islanders have been waiting for," Drost told reporters after the crossing.\n',
+        encoding="utf-8",
+    )
+    bot = Assistant(corpus_dir=corpus, data_dir=tmp_path / "data")
+    answer = bot.ask("What did Helena Drost, the mayor, say?")
+    assert answer.kind == "correction" and "regional transport commissioner, not mayor" in answer.text
