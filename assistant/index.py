@@ -37,6 +37,7 @@ from filelock import FileLock, Timeout
 from langchain_chroma import Chroma
 from tqdm import tqdm
 
+from . import nlp
 from .chunking import Chunk, chunk_document
 from .corpus import Corpus, Sentence
 from .embeddings import MiniLMEmbeddings
@@ -143,6 +144,16 @@ class Index:
     stats: BuildStats | None = None  # what the build embedded and reused (None when the index was reused)
     bm25_dir: Path | None = None  # where the chunks' BM25 index is kept between processes (None: never saved)
     _vectors: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
+
+    def parse_sentences(self) -> None:
+        """Parse every sentence with spaCy once per collection: read the parses kept beside the BM25 index,
+        or parse (in batches) and keep them, so a reopened corpus is read, not parsed again."""
+        texts = [s.text for s in self.corpus.sentences]
+        path = self.bm25_dir.parent / "nlp" / f"{self.collection_name}-{nlp.MODEL}.pkl" if self.bm25_dir else None
+        if path is None:
+            nlp.parse_many(texts)
+        elif not nlp.load_parses(path):
+            nlp.save_parses(path, texts)
 
     @functools.cached_property
     def bm25(self) -> bm25s.BM25:

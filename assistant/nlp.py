@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import functools
 import logging
+import pickle
 import sys
 from collections.abc import Iterable
 from dataclasses import dataclass
+from pathlib import Path
 
 log = logging.getLogger(__name__)
 
@@ -222,6 +224,33 @@ def parse(text: str) -> Parse:
         if len(_PARSES) < MAX_CACHED:
             _PARSES[text] = found
     return found
+
+
+def load_parses(path: Path) -> bool:
+    """Fill the cache from a file ``save_parses`` wrote (False when there is none or it is unreadable)."""
+    try:
+        with path.open("rb") as handle:
+            stored = pickle.load(handle)  # our own file, written below for this corpus and model
+    except (OSError, pickle.UnpicklingError, EOFError, AttributeError) as exc:
+        if path.exists():
+            log.info("ignoring unreadable parses %s: %s", path, exc)
+        return False
+    _PARSES.update(stored)
+    return True
+
+
+def save_parses(path: Path, texts: Iterable[str]) -> None:
+    """Store the parses of ``texts`` (parsing what is missing) so the next process reads instead of parsing."""
+    parse_many(texts)
+    stored = {t: _PARSES[t] for t in texts}
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temp = path.with_name(f"{path.name}.tmp")
+        with temp.open("wb") as handle:
+            pickle.dump(stored, handle, protocol=pickle.HIGHEST_PROTOCOL)
+        temp.replace(path)
+    except OSError as exc:  # a read-only or full disk only costs parsing again next time
+        log.info("cannot save parses to %s: %s", path, exc)
 
 
 def parse_many(texts: Iterable[str]) -> None:

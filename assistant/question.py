@@ -681,7 +681,7 @@ class QuestionAnalyser:
 
     def __init__(self, corpus: Corpus) -> None:
         texts = [s.text for s in corpus.sentences]
-        nlp.parse_many(texts)  # once per corpus, in batches: answer typing reads every sentence's parse
+        nlp.parse_many(texts)  # in batches; a no-op when the index has read its stored parses
         self.proper = proper_words(texts)
         spans_of = [[sp.text for sp in capitalized_spans(text, self.proper)] for text in texts]
         word_df: dict[str, int] = {}

@@ -43,6 +43,7 @@ class SentenceScorer:
         self.index = index
         self.embeddings = embeddings
         self.dense_weight = dense_weight
+        index.parse_sentences()  # before the analyser, which reads every sentence's parse
         self.analyser = QuestionAnalyser(index.corpus)
         self._tokens = {(s.doc_id, s.index): set(tokens(s.text)) for s in index.corpus.sentences}
         self._prefixes = {key: {prefix(t) for t in toks} for key, toks in self._tokens.items()}

@@ -125,3 +125,14 @@ def test_a_role_given_by_apposition_is_corrected_by_the_documents_role(tmp_path)
     bot = Assistant(corpus_dir=corpus, data_dir=tmp_path / "data")
     answer = bot.ask("What did Helena Drost, the mayor, say?")
     assert answer.kind == "correction" and "regional transport commissioner, not mayor" in answer.text
+
+
+def test_sentence_parses_are_kept_with_the_index_and_read_back(tmp_path) -> None:
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "holmvik.txt").write_text(TOWN, encoding="utf-8")
+    Assistant(corpus_dir=corpus, data_dir=tmp_path / "data")
+    [stored] = (tmp_path / "data" / "nlp").glob("*.pkl")
+    nlp._PARSES.clear()  # a fresh process: nothing parsed yet
+    assert nlp.load_parses(stored)
+    assert "874" in [e.text for e in nlp._PARSES[TOWN.splitlines()[1]].entities]
