@@ -30,12 +30,16 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rich.console import Console
 from rich.table import Table
 
 from .servers import free_port, percentile, rss_mib
 from .settings import PROJECT_DIR, Settings
+
+if TYPE_CHECKING:
+    import numpy as np
 
 REPORT_DIR = PROJECT_DIR / "evals" / "reports"
 CORPUS = Settings.model_fields["corpus_dir"].default
@@ -213,7 +217,7 @@ def synthetic_document(i: int, sentences: list[str], paragraphs: int = 11) -> st
     rng.shuffle(order)
     cuts = sorted(rng.sample(range(1, len(order)), paragraphs - 1))
     out = [f"# Synthetic report {i}: {pool['places'][0]} and {pool['places'][1]} in {pool['cities'][0]}"]
-    for start, end in zip([0, *cuts], [*cuts, len(order)]):
+    for start, end in zip([0, *cuts], [*cuts, len(order)], strict=True):
         para = []
         for s in order[start:end]:
             s = pattern.sub(lambda m: swap[m.group(0)], s)
@@ -539,7 +543,7 @@ def scale_worker(n: int, work: Path, quick: bool) -> dict:
         "retrieve_p50_ms": ms(percentile(retrieve, 0.5)),
         "retrieve_p95_ms": ms(percentile(retrieve, 0.95)),
         "embed_query_p50_ms": ms(percentile(embed, 0.5)),
-        "search_p50_ms": ms(percentile([r - e for r, e in zip(retrieve, embed)], 0.5)),
+        "search_p50_ms": ms(percentile([r - e for r, e in zip(retrieve, embed, strict=True)], 0.5)),
         "answer_p50_ms": ms(percentile(total, 0.5)),
         "answer_p95_ms": ms(percentile(total, 0.95)),
         "accuracy": round(sum(correct) / len(correct), 4),
@@ -622,7 +626,11 @@ def run_baseline(quick: bool, work: Path) -> dict:
                 totals.append(time.perf_counter() - t)
                 retrieve.append(t_retrieve)
                 correct.append(judge(item, answer))
-        answerable = [c for c, i in zip(correct, items * passes) if i["kind"] not in ("unanswerable", "false_premise")]
+        answerable = [
+            c
+            for c, i in zip(correct, items * passes, strict=True)
+            if i["kind"] not in ("unanswerable", "false_premise")
+        ]
         return {
             "p50_ms": ms(percentile(totals, 0.5)),
             "p95_ms": ms(percentile(totals, 0.95)),
@@ -671,6 +679,8 @@ def run_baseline(quick: bool, work: Path) -> dict:
 def run_overhead(docs: int, reps: int, work: Path) -> dict:
     """Same texts, same model: our whole indexing path (chunking, batching, Chroma writes) vs one raw encoder
     call (the default backend's) over all of them."""
+    from unittest import mock
+
     from .core import shared_embeddings
     from .corpus import load_corpus
     from .index import _records, chunk_corpus, open_index
@@ -684,28 +694,26 @@ def run_overhead(docs: int, reps: int, work: Path) -> dict:
     raw_times, our_times, encode_times = [], [], []
     load_before = load()
     real_encode = emb.encode
+    spent = [0.0]  # seconds inside emb.encode during the current rep
+
+    def timed(batch: list[str]) -> np.ndarray:
+        t0 = time.perf_counter()
+        try:
+            return real_encode(batch)
+        finally:
+            spent[0] += time.perf_counter() - t0
+
     for rep in range(reps):
         with emb.encoder.all_cores():  # the threads the indexing path encodes with
             t = time.perf_counter()
             emb.encoder.encode(texts, emb.batch_size)
             raw_times.append(time.perf_counter() - t)
         emb._cache.clear()
-        spent = [0.0]
-
-        def timed(batch, **kw):
-            t0 = time.perf_counter()
-            try:
-                return real_encode(batch, **kw)
-            finally:
-                spent[0] += time.perf_counter() - t0
-
-        emb.encode = timed
-        try:
+        spent[0] = 0.0
+        with mock.patch.object(emb, "encode", timed):  # this instance only; restored on exit
             t = time.perf_counter()
             open_index(load_corpus(folder), emb, Settings(data_dir=work / f"overhead-data-{rep}", corpus_dir=folder))
             our_times.append(time.perf_counter() - t)
-        finally:
-            del emb.encode
         encode_times.append(spent[0])
         emb._cache.clear()
     raw, ours, enc = min(raw_times), min(our_times), min(encode_times)

@@ -285,7 +285,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
         + (["--only", *args.only] if args.only else [])
     )
     argv += ["--threads", str(args.threads)] if args.threads else []
-    return bench.main(argv + ["--report-dir", args.report_dir])
+    return bench.main([*argv, "--report-dir", args.report_dir])
 
 
 def build_parser() -> argparse.ArgumentParser:

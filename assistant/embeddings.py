@@ -111,7 +111,7 @@ class MiniLMEmbeddings(Embeddings):
         missing = list(dict.fromkeys(t for t in texts if t not in found))
         if missing:
             vectors = self.encoder.encode(missing, self.batch_size)
-            fresh = dict(zip(missing, vectors))
+            fresh = dict(zip(missing, vectors, strict=True))
             found.update(fresh)
             with self._lock:
                 if len(self._cache) + len(fresh) > self._cache_size:

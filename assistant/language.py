@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import re
 from dataclasses import dataclass
+from itertools import pairwise
 
 import Stemmer
 
@@ -165,10 +166,7 @@ def quantities(text: str) -> list[Quantity]:
     for match in _NUMBER.finditer(text):
         raw = match.group("num")
         fused = raw.lower().endswith("fold")
-        if re.fullmatch(r"[\d,.]+", raw):
-            value = float(raw.replace(",", ""))
-        else:
-            value = _word_value(raw)
+        value = float(raw.replace(",", "")) if re.fullmatch(r"[\d,.]+", raw) else _word_value(raw)
         if value is None:
             continue
         unit = "fold" if match.group("fold") or fused else "percent" if match.group("pct") else ""
@@ -258,7 +256,7 @@ _CLAUSE = re.compile(r",\s+(?:and\s+)?|;\s+|\s+and\s+(?=[a-z-]+\s+(?:has|have|ha
 def clauses(text: str) -> list[tuple[int, int]]:
     """Character spans of the clauses of a sentence."""
     bounds = [0] + [m.end() for m in _CLAUSE.finditer(text)] + [len(text)]
-    return [(a, b) for a, b in zip(bounds, bounds[1:]) if text[a:b].strip()]
+    return [(a, b) for a, b in pairwise(bounds) if text[a:b].strip()]
 
 
 def prefix(term: str) -> str:

@@ -759,7 +759,7 @@ class QuestionAnalyser:
     def spans_known_year(self, text: str, quantity: Quantity) -> bool:
         """Whether ``quantity`` is a decade or century written as "the 1780s" / "the 1800s" that holds a year
         the corpus mentions: the question's period then agrees with the text's year."""
-        if not text[quantity.end : quantity.end + 1] == "s" or quantity.value % 10:
+        if text[quantity.end : quantity.end + 1] != "s" or quantity.value % 10:
             return False
         width = 100 if quantity.value % 100 == 0 else 10
         return any(quantity.value <= year < quantity.value + width for year in self.all_years)

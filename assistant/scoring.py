@@ -114,7 +114,7 @@ class SentenceScorer:
             own = vectors @ self.embeddings.encode([question.resolved])[0]
             dense = FOLLOW_UP_OWN * own + (1 - FOLLOW_UP_OWN) * dense
         scored = []
-        for s, d in zip(unique, dense):
+        for s, d in zip(unique, dense, strict=True):
             typed = self.analyser.satisfies(question.answer_type, s.text, question)
             lex = self.lexical(question, s, typed)
             support = self.dense_weight * max(float(d), 0.0) + (1 - self.dense_weight) * lex
