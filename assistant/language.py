@@ -92,7 +92,8 @@ def _stemmer() -> Stemmer.Stemmer:
 
 @functools.lru_cache(maxsize=100_000)
 def stem(word: str) -> str:
-    return _stemmer().stemWord(word.lower())
+    stemmed: str = _stemmer().stemWord(word.lower())  # PyStemmer ships no types
+    return stemmed
 
 
 # Words a false premise swaps for their opposite ("Why did Cambodia reject the initiative?" when it endorsed
@@ -205,7 +206,7 @@ def capitalized_spans(text: str, proper: frozenset[str] = frozenset()) -> list[S
     """Runs of capitalised words (names, places, titles). A sentence-initial word counts only if it is
     in ``proper`` (words seen capitalised mid-sentence), so "During" or "What" is not taken for a name."""
     spans: list[Span] = []
-    current: list[re.Match] = []
+    current: list[re.Match[str]] = []
 
     def flush() -> None:
         if current:

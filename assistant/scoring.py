@@ -96,7 +96,8 @@ class SentenceScorer:
 
     def dense(self, question: Question, texts: list[str]) -> np.ndarray:
         """Cosine similarity of the question to arbitrary texts (clauses, answer sentences)."""
-        return self.embeddings.encode(texts) @ self.embeddings.encode([question.query])[0]
+        closeness: np.ndarray = self.embeddings.encode(texts) @ self.embeddings.encode([question.query])[0]
+        return closeness
 
     def score(self, question: Question, sentences: list[Sentence]) -> list[ScoredSentence]:
         """Score ``sentences`` for ``question``, best first (duplicates removed)."""
