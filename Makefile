@@ -41,7 +41,8 @@ chat: install
 index: install
 	$(BIN)/assistant index
 
-test: install-llm
+# The lint (ruff, format check, mypy) runs first: a type or format error fails `make test` before the suite.
+test: install-llm lint
 	$(BIN)/python -m pytest
 
 # Lint, format check and type check (configured in pyproject.toml); `ruff format assistant tests evals` fixes the format.

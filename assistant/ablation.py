@@ -8,6 +8,7 @@ import json
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 from tqdm import tqdm
 
@@ -62,7 +63,7 @@ class Ablation:
             rule for rule in self.cells if not any(s.removesuffix(BESIDE) in DOCUMENT_SUITES for s in self.helps(rule))
         ]
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return {
             "metrics": list(METRICS),
             "suites": self.suites,
@@ -90,7 +91,7 @@ def ablate(bot: Assistant, suites: list[str], rules: tuple[str, ...] = RULE_NAME
 
 
 def _run(
-    bot: Assistant, items: list[dict], suite: str, disabled: list[str]
+    bot: Assistant, items: list[dict[str, Any]], suite: str, disabled: list[str]
 ) -> tuple[dict[str, float], list[ItemResult]]:
     results = run_items(bot.configure(**CONFIGS[DEFAULT_CONFIG], disabled_rules=disabled), items, suite, progress=False)
     return summarise(results, items), results

@@ -30,12 +30,23 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 from rich.table import Table
 
 from .servers import free_port, percentile, rss_mib
 from .settings import PROJECT_DIR, Settings
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    import numpy as np
+    from langchain_chroma import Chroma
+
+    from .answer import Answer
+    from .core import Assistant
+    from .generation import Draft
 
 REPORT_DIR = PROJECT_DIR / "evals" / "reports"
 CORPUS = Settings.model_fields["corpus_dir"].default
@@ -74,7 +85,7 @@ def du(path: Path) -> int:
     return sum(p.stat().st_size for p in Path(path).rglob("*") if p.is_file()) if Path(path).exists() else 0
 
 
-def forget_query(bot, question: str) -> float:
+def forget_query(bot: Assistant, question: str) -> float:
     """Drop ``question``'s embeddings from the in-process cache, so the next ``ask`` pays for embedding it
     as a never-seen question would, and return how long embedding its retrieval query takes (ms).
     Sentence/clause vectors of the article stay cached, as they are in a serving process."""
@@ -91,7 +102,7 @@ def forget_query(bot, question: str) -> float:
     return spent
 
 
-def questions(quick: bool) -> list[dict]:
+def questions(quick: bool) -> list[dict[str, Any]]:
     from .evaluation import load_suite
 
     items = load_suite("main")
@@ -213,7 +224,7 @@ def synthetic_document(i: int, sentences: list[str], paragraphs: int = 11) -> st
     rng.shuffle(order)
     cuts = sorted(rng.sample(range(1, len(order)), paragraphs - 1))
     out = [f"# Synthetic report {i}: {pool['places'][0]} and {pool['places'][1]} in {pool['cities'][0]}"]
-    for start, end in zip([0, *cuts], [*cuts, len(order)]):
+    for start, end in zip([0, *cuts], [*cuts, len(order)], strict=True):
         para = []
         for s in order[start:end]:
             s = pattern.sub(lambda m: swap[m.group(0)], s)
@@ -257,7 +268,7 @@ def _env(backend: str) -> dict[str, str]:
     return {**os.environ, "ASSISTANT_LLM": "extractive", "ASSISTANT_EMBEDDING_BACKEND": backend}
 
 
-def _timed(command: list[str], env: dict[str, str]) -> dict:
+def _timed(command: list[str], env: dict[str, str]) -> dict[str, Any]:
     """Run ``command`` to its end: wall seconds and peak RSS of that one process (its own rusage), its output."""
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as errors:
         t = time.perf_counter()
@@ -285,7 +296,7 @@ def _prepared(work: Path) -> Path:
     return data
 
 
-def run_cold(quick: bool, work: Path) -> dict:
+def run_cold(quick: bool, work: Path) -> dict[str, Any]:
     """Fresh processes, index built: the floor (a bare import of what an ONNX query needs) and `assistant ask`
     on each backend, in turn run after run so a drift of the machine's speed hits all three alike."""
     data = _prepared(work)
@@ -323,7 +334,7 @@ def run_cold(quick: bool, work: Path) -> dict:
     return {"question": COLD_QUESTION, "runs": runs, "summary": summary}
 
 
-def _top_imports(report: str, n: int = 12) -> tuple[list[dict], float]:
+def _top_imports(report: str, n: int = 12) -> tuple[list[dict[str, Any]], float]:
     """The ``n`` packages of a ``-X importtime`` report whose own modules took longest to import (self time
     summed per top-level package, so the rows never count a nested import twice), and the total (seconds)."""
     spent: dict[str, int] = {}
@@ -336,7 +347,7 @@ def _top_imports(report: str, n: int = 12) -> tuple[list[dict], float]:
     return rows[:n], round(sum(spent.values()) / 1e6, 3)
 
 
-def run_imports(work: Path) -> dict:
+def run_imports(work: Path) -> dict[str, Any]:
     """`python -X importtime` of a cold `assistant ask` on each backend: the costliest top-level imports, their
     total, and which heavy packages the process loaded at all."""
     data = _prepared(work)
@@ -350,7 +361,7 @@ def run_imports(work: Path) -> dict:
     return out
 
 
-def run_embed(quick: bool) -> dict:
+def run_embed(quick: bool) -> dict[str, Any]:
     """Each backend in this process: load time, one question at a time (p50/p95 over up to 200 eval questions,
     every one new to the encoder), and batch throughput over the article's sentences (all cores, as a build)."""
     import numpy as np
@@ -391,7 +402,7 @@ def run_embed(quick: bool) -> dict:
     return {"backends": out, "min_cosine": round(float(np.min(agreement)), 7)}
 
 
-def run_chat(quick: bool, work: Path) -> dict:
+def run_chat(quick: bool, work: Path) -> dict[str, Any]:
     """`assistant chat` from the command to its "Ready … Open URL" line, the page then fetched once."""
     import httpx
 
@@ -409,6 +420,7 @@ def run_chat(quick: bool, work: Path) -> dict:
         )
         try:
             line = ""
+            assert proc.stderr is not None  # stderr=PIPE
             while "Ready" not in line:
                 line = proc.stderr.readline()
                 if not line and proc.poll() is not None:
@@ -429,13 +441,13 @@ def run_chat(quick: bool, work: Path) -> dict:
     return {"runs": runs, "ready_s": round(statistics.median(r["ready_s"] for r in runs), 3)}
 
 
-def _bot(**overrides):
+def _bot(**overrides: Any) -> Assistant:
     from . import Assistant
 
     return Assistant(Settings(**{"llm": "extractive", **overrides}))
 
 
-def run_warm(quick: bool, work: Path, backend: str) -> dict:
+def run_warm(quick: bool, work: Path, backend: str) -> dict[str, Any]:
     from .evaluation import judge
 
     bot = _bot(data_dir=work / "warm-data", corpus_dir=CORPUS, embedding_backend=backend)
@@ -459,7 +471,7 @@ def run_warm(quick: bool, work: Path, backend: str) -> dict:
             bot.ask(item["question"])  # the same question again: its embedding is cached now
             cached.append(time.perf_counter() - t)
 
-    def row(v: list[float]) -> dict:
+    def row(v: list[float]) -> dict[str, Any]:
         return {"p50_ms": ms(percentile(v, 0.5)), "p95_ms": ms(percentile(v, 0.95)), "mean_ms": ms(statistics.fmean(v))}
 
     table = {stage: row(v) for stage, v in stages.items()}
@@ -481,7 +493,7 @@ def run_warm(quick: bool, work: Path, backend: str) -> dict:
 SCALE_CHILD = "scale-worker"
 
 
-def scale_worker(n: int, work: Path, quick: bool) -> dict:
+def scale_worker(n: int, work: Path, quick: bool) -> dict[str, Any]:
     """One corpus size, in its own process (clean memory numbers): build, size on disk, query latency."""
     from .core import shared_embeddings
     from .corpus import load_corpus
@@ -502,7 +514,7 @@ def scale_worker(n: int, work: Path, quick: bool) -> dict:
     t_build = time.perf_counter() - t
     load_build = load()
     build_file = settings.data_dir / "bench-build.json"
-    if index.built:
+    if index.stats is not None:  # built by this call (a reused index has no build stats)
         build = {
             "records": index.stats.records,
             "build_s": round(t_build, 2),
@@ -539,7 +551,7 @@ def scale_worker(n: int, work: Path, quick: bool) -> dict:
         "retrieve_p50_ms": ms(percentile(retrieve, 0.5)),
         "retrieve_p95_ms": ms(percentile(retrieve, 0.95)),
         "embed_query_p50_ms": ms(percentile(embed, 0.5)),
-        "search_p50_ms": ms(percentile([r - e for r, e in zip(retrieve, embed)], 0.5)),
+        "search_p50_ms": ms(percentile([r - e for r, e in zip(retrieve, embed, strict=True)], 0.5)),
         "answer_p50_ms": ms(percentile(total, 0.5)),
         "answer_p95_ms": ms(percentile(total, 0.95)),
         "accuracy": round(sum(correct) / len(correct), 4),
@@ -548,7 +560,7 @@ def scale_worker(n: int, work: Path, quick: bool) -> dict:
     }
 
 
-def run_scale(sizes: list[int], quick: bool, work: Path, keep: bool) -> dict:
+def run_scale(sizes: list[int], quick: bool, work: Path, keep: bool) -> dict[str, Any]:
     rows = []
     for n in sizes:
         console.print(f"[dim]scale: indexing {n:,} document(s)… (load {load()})[/]")
@@ -568,7 +580,7 @@ def run_scale(sizes: list[int], quick: bool, work: Path, keep: bool) -> dict:
     return {"rows": rows}
 
 
-def _baseline_store(bot, chunk_size: int, overlap: int):
+def _baseline_store(bot: Assistant, chunk_size: int, overlap: int) -> tuple[Chroma, int]:
     import chromadb
     from chromadb.config import Settings as ChromaSettings
     from langchain_chroma import Chroma
@@ -599,7 +611,7 @@ def _baseline_store(bot, chunk_size: int, overlap: int):
     return store, len(docs)
 
 
-def run_baseline(quick: bool, work: Path) -> dict:
+def run_baseline(quick: bool, work: Path) -> dict[str, Any]:
     """Plain LangChain RAG (character splitter + same MiniLM + Chroma similarity_search, k=4) feeding the
     same extractive generator, against our pipeline, on the main eval questions."""
     from .evaluation import judge
@@ -610,7 +622,7 @@ def run_baseline(quick: bool, work: Path) -> dict:
     items = questions(quick)
     passes = 1 if quick else 3
 
-    def measure(answer_fn) -> dict:
+    def measure(answer_fn: Callable[[str], tuple[Answer | Draft, float]]) -> dict[str, Any]:
         for item in items:
             answer_fn(item["question"])
         totals, retrieve, correct = [], [], []
@@ -622,7 +634,11 @@ def run_baseline(quick: bool, work: Path) -> dict:
                 totals.append(time.perf_counter() - t)
                 retrieve.append(t_retrieve)
                 correct.append(judge(item, answer))
-        answerable = [c for c, i in zip(correct, items * passes) if i["kind"] not in ("unanswerable", "false_premise")]
+        answerable = [
+            c
+            for c, i in zip(correct, items * passes, strict=True)
+            if i["kind"] not in ("unanswerable", "false_premise")
+        ]
         return {
             "p50_ms": ms(percentile(totals, 0.5)),
             "p95_ms": ms(percentile(totals, 0.95)),
@@ -631,7 +647,7 @@ def run_baseline(quick: bool, work: Path) -> dict:
             "answer_accuracy": round(sum(answerable) / len(answerable), 4),
         }
 
-    def ours(question: str):
+    def ours(question: str) -> tuple[Answer, float]:
         answer = bot.ask(question)
         return answer, answer.timings["retrieve"] + answer.timings["rerank"]
 
@@ -640,7 +656,7 @@ def run_baseline(quick: bool, work: Path) -> dict:
     for size, overlap in ((1000, 200), (400, 40)):
         store, n_chunks = _baseline_store(bot, size, overlap)
 
-        def plain(question: str, store=store):
+        def plain(question: str, store: Chroma = store) -> tuple[Draft, float]:
             t = time.perf_counter()
             hits = store.similarity_search(question, k=4)
             t_retrieve = time.perf_counter() - t
@@ -668,9 +684,11 @@ def run_baseline(quick: bool, work: Path) -> dict:
     }
 
 
-def run_overhead(docs: int, reps: int, work: Path) -> dict:
+def run_overhead(docs: int, reps: int, work: Path) -> dict[str, Any]:
     """Same texts, same model: our whole indexing path (chunking, batching, Chroma writes) vs one raw encoder
     call (the default backend's) over all of them."""
+    from unittest import mock
+
     from .core import shared_embeddings
     from .corpus import load_corpus
     from .index import _records, chunk_corpus, open_index
@@ -684,28 +702,26 @@ def run_overhead(docs: int, reps: int, work: Path) -> dict:
     raw_times, our_times, encode_times = [], [], []
     load_before = load()
     real_encode = emb.encode
+    spent = [0.0]  # seconds inside emb.encode during the current rep
+
+    def timed(batch: list[str]) -> np.ndarray:
+        t0 = time.perf_counter()
+        try:
+            return real_encode(batch)
+        finally:
+            spent[0] += time.perf_counter() - t0
+
     for rep in range(reps):
         with emb.encoder.all_cores():  # the threads the indexing path encodes with
             t = time.perf_counter()
             emb.encoder.encode(texts, emb.batch_size)
             raw_times.append(time.perf_counter() - t)
         emb._cache.clear()
-        spent = [0.0]
-
-        def timed(batch, **kw):
-            t0 = time.perf_counter()
-            try:
-                return real_encode(batch, **kw)
-            finally:
-                spent[0] += time.perf_counter() - t0
-
-        emb.encode = timed
-        try:
+        spent[0] = 0.0
+        with mock.patch.object(emb, "encode", timed):  # this instance only; restored on exit
             t = time.perf_counter()
             open_index(load_corpus(folder), emb, Settings(data_dir=work / f"overhead-data-{rep}", corpus_dir=folder))
             our_times.append(time.perf_counter() - t)
-        finally:
-            del emb.encode
         encode_times.append(spent[0])
         emb._cache.clear()
     raw, ours, enc = min(raw_times), min(our_times), min(encode_times)
@@ -726,10 +742,10 @@ def run_overhead(docs: int, reps: int, work: Path) -> dict:
 
 
 # -- report ----------------------------------------------------------------------------------------
-def targets(results: dict) -> list[dict]:
-    rows = []
+def targets(results: dict[str, Any]) -> list[dict[str, Any]]:
+    rows: list[dict[str, Any]] = []
 
-    def add(name, value, note=""):
+    def add(name: str, value: float | None, note: str = "") -> None:
         limit, unit = TARGETS[name]
         rows.append(
             {
@@ -783,7 +799,7 @@ def targets(results: dict) -> list[dict]:
     return rows
 
 
-def tables(results: dict) -> list[tuple[str, list[str], list[list]]]:
+def tables(results: dict[str, Any]) -> list[tuple[str, list[str], list[list[Any]]]]:
     out = []
     if "cold" in results:
         c = results["cold"]
@@ -918,7 +934,7 @@ def tables(results: dict) -> list[tuple[str, list[str], list[list]]]:
     return out
 
 
-def markdown(results: dict) -> str:
+def markdown(results: dict[str, Any]) -> str:
     meta = results["meta"]
     lines = [
         f"# Benchmarks ({meta['started']})",
@@ -936,7 +952,7 @@ def markdown(results: dict) -> str:
     return "\n".join(lines)
 
 
-def show(results: dict) -> None:
+def show(results: dict[str, Any]) -> None:
     for title, cols, rows in tables(results):
         table = Table(title=title, title_justify="left")
         for n, col in enumerate(cols):
@@ -976,7 +992,7 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("ASSISTANT_MODELS_DIR", str(Settings().model_cache_dir))
     parts = args.only or PARTS
     sizes = args.sizes or ([1, 100] if args.quick else [1, 100, 1000]) + ([10_000] if args.large else [])
-    results: dict = {
+    results: dict[str, Any] = {
         "meta": {
             "started": time.strftime("%Y-%m-%d %H:%M:%S"),
             "cpus": os.cpu_count(),

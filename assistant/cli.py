@@ -9,15 +9,20 @@ import os
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
-from rich.console import Console
+from rich.console import Console, JustifyMethod
 from rich.table import Table
 
 from . import Assistant, CorpusError, IndexUnavailable, QuestionError, Settings
 from .evaluation import SUITES
 from .generation.rules import RULE_NAMES
 from .settings import explain
+
+if TYPE_CHECKING:
+    from .evaluation import Report
+    from .index import Index
 
 console = Console()
 err = Console(stderr=True)
@@ -38,7 +43,7 @@ def _settings(args: argparse.Namespace) -> Settings:
     return Settings(**overrides)
 
 
-def _assistant(args: argparse.Namespace, **kwargs) -> Assistant:
+def _assistant(args: argparse.Namespace, **kwargs: Any) -> Assistant:
     with err.status("Loading the model and index…", spinner="dots"):
         return Assistant(_settings(args), **kwargs)
 
@@ -113,7 +118,7 @@ def cmd_chat(args: argparse.Namespace) -> int:
     return 0
 
 
-def _print_table(reports) -> None:
+def _print_table(reports: list[Report]) -> None:
     from .reports import OVERVIEW_HEADER, TABLE_METRICS, overview_rows
 
     for suite in dict.fromkeys(r.suite for r in reports):
@@ -160,9 +165,9 @@ def cmd_eval(args: argparse.Namespace) -> int:
     if args.ablation:
         from . import ablation
 
-        result = ablation.ablate(bot, args.suite or list(evaluation.SUITES))
-        paths = ablation.write(result, Path(args.report_dir))
-        console.print(ablation.markdown(result), markup=False, highlight=False)
+        ablated = ablation.ablate(bot, args.suite or list(evaluation.SUITES))
+        paths = ablation.write(ablated, Path(args.report_dir))
+        console.print(ablation.markdown(ablated), markup=False, highlight=False)
         console.print("report: " + ", ".join(str(p) for p in paths.values()), highlight=False)
         return 0
     configs = args.compare or [args.config]
@@ -198,7 +203,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
-def _open_library_index(settings: Settings, progress: bool):
+def _open_library_index(settings: Settings, progress: bool) -> Index:
     """Corpus folder + ingest library, and the index over them (built incrementally when they changed)."""
     from .core import shared_embeddings
     from .index import open_index
@@ -244,7 +249,7 @@ def cmd_sources(args: argparse.Namespace) -> int:
     chunks: dict[str, int] = {}
     for chunk in ix.chunks:
         chunks[chunk.doc_id] = chunks.get(chunk.doc_id, 0) + 1
-    rows = [
+    rows: list[dict[str, Any]] = [  # JSON-shaped: printed as is with --json
         {
             "doc_id": d.doc_id,
             "title": d.title,
@@ -265,14 +270,15 @@ def cmd_sources(args: argparse.Namespace) -> int:
         )
         return 0
     table = Table(title=f"{len(rows)} indexed document(s) in {ix.collection_name}")
-    for col, justify in [
+    columns: list[tuple[str, JustifyMethod]] = [
         ("doc id", "left"),
         ("title", "left"),
         ("source", "left"),
         ("paragraphs", "right"),
         ("sentences", "right"),
         ("chunks", "right"),
-    ]:
+    ]
+    for col, justify in columns:
         table.add_column(col, justify=justify, overflow="fold")
     for r in rows:
         table.add_row(r["doc_id"], r["title"], r["source"], *(str(r[k]) for k in ("paragraphs", "sentences", "chunks")))
@@ -291,7 +297,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
         + (["--only", *args.only] if args.only else [])
     )
     argv += ["--threads", str(args.threads)] if args.threads else []
-    return bench.main(argv + ["--report-dir", args.report_dir])
+    return bench.main([*argv, "--report-dir", args.report_dir])
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -385,7 +391,8 @@ def main(argv: list[str] | None = None) -> int:
         level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
     )
     try:
-        return args.func(args)
+        code: int = args.func(args)  # the chosen subcommand's cmd_* function
+        return code
     except (CorpusError, IndexUnavailable, QuestionError) as exc:
         err.print(f"[red]error:[/] {exc}", highlight=False)
         return 2

@@ -12,6 +12,7 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 from langchain_core.documents import Document
 
@@ -76,9 +77,10 @@ def _scrub(text: str) -> str:
     return "".join(ch if ch.isprintable() or ch in "\n\t" else " " for ch in text)
 
 
-def _clean_history(history: object, max_chars: int) -> object:
+def _clean_history(history: object, max_chars: int) -> Any:
     """``history`` with every text turn scrubbed like a question (one lone surrogate in an earlier turn
-    must not break every later answer of the session); user turns that would be refused are left out."""
+    must not break every later answer of the session); user turns that would be refused are left out.
+    Typed ``Any``: the page can hand back anything, and the analyser checks each turn it reads."""
     if not isinstance(history, list):
         return history
     cleaned = []
@@ -118,7 +120,7 @@ class Assistant:
     """
 
     def __init__(
-        self, settings: Settings | None = None, *, rebuild: bool = False, progress: bool = False, **overrides
+        self, settings: Settings | None = None, *, rebuild: bool = False, progress: bool = False, **overrides: Any
     ) -> None:
         started = time.perf_counter()
         base = settings or Settings()
@@ -164,7 +166,7 @@ class Assistant:
             return dataclasses.replace(fitted, threshold=self.settings.answerability_threshold)
         return fitted
 
-    def configure(self, **overrides) -> Assistant:
+    def configure(self, **overrides: Any) -> Assistant:
         """A variant with other retrieval/answer settings sharing this one's corpus, model and index."""
         clone = object.__new__(Assistant)
         clone.__dict__.update(self.__dict__)
@@ -175,7 +177,7 @@ class Assistant:
         return clone
 
     # -- the public calls ----------------------------------------------------------------------
-    def ask(self, question: str, history: list[dict] | None = None) -> Answer:
+    def ask(self, question: str, history: list[dict[str, Any]] | None = None) -> Answer:
         """Answer ``question`` from the article; raises ``QuestionError`` for empty or oversized input."""
         text = clean_question(question, self.settings.max_question_chars)
         answer = self.chain.invoke(
@@ -185,17 +187,17 @@ class Assistant:
             answer.notes.append(NON_ENGLISH_NOTE)
         return answer
 
-    def chat(self, message: str, history: list[dict] | None = None) -> Answer:
+    def chat(self, message: str, history: list[dict[str, Any]] | None = None) -> Answer:
         """Multi-turn ``ask``: ``history`` is Gradio's messages format (``{"role", "content"}`` dicts)."""
         return self.ask(message, history)
 
-    def stream(self, message: str, history: list[dict] | None = None) -> Iterator[str | Answer]:
+    def stream(self, message: str, history: list[dict[str, Any]] | None = None) -> Iterator[str | Answer]:
         """Yield the answer text as it grows (cumulative strings), then the final ``Answer``.
 
         An LLM answer arrives while the model writes it, one verified sentence at a time (the generator
         hands each to ``LIVE_TEXT``); an extractive answer (also an LLM's fallback) is complete at once and
         is yielded in the generator's ``stream_text`` pieces. Errors are raised here, as from ``chat``."""
-        pieces: queue.Queue = queue.Queue()
+        pieces: queue.Queue[str | Answer | BaseException] = queue.Queue()
 
         def answer() -> None:
             LIVE_TEXT.set(pieces.put)

@@ -6,8 +6,10 @@ import hashlib
 import json
 import logging
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypedDict
 
 log = logging.getLogger(__name__)
 
@@ -192,7 +194,16 @@ def parse_document(
     )
 
 
-def _read_metadata(path: Path) -> dict:
+class _Metadata(TypedDict, total=False):
+    """A document's ``.meta.json`` sidecar, as ``parse_document`` takes it."""
+
+    title: str
+    source: str
+    aliases: dict[str, str]
+    synonyms: dict[str, str]
+
+
+def _read_metadata(path: Path) -> _Metadata:
     sidecar = path.with_suffix(".meta.json")
     if not sidecar.exists():
         return {}
@@ -204,14 +215,19 @@ def _read_metadata(path: Path) -> dict:
     if not isinstance(data, dict):
         log.warning("ignoring metadata %s: not a JSON object", sidecar)
         return {}
-    meta = {k: str(data[k]) for k in ("title", "source") if k in data}
-    for key in ("aliases", "synonyms"):
-        if isinstance(data.get(key), dict):
-            meta[key] = {str(k): str(v) for k, v in data[key].items()}
+    meta: _Metadata = {}
+    if "title" in data:
+        meta["title"] = str(data["title"])
+    if "source" in data:
+        meta["source"] = str(data["source"])
+    if isinstance(data.get("aliases"), dict):
+        meta["aliases"] = {str(k): str(v) for k, v in data["aliases"].items()}
+    if isinstance(data.get("synonyms"), dict):
+        meta["synonyms"] = {str(k): str(v) for k, v in data["synonyms"].items()}
     return meta
 
 
-def _files(corpus_dir: Path, extra_dirs) -> list[tuple[Path, str]]:
+def _files(corpus_dir: Path, extra_dirs: Iterable[str | Path]) -> list[tuple[Path, str]]:
     """(path, doc id) of every article: ``corpus_dir``'s files first, then each existing extra folder's,
     whose ids are prefixed with the folder's name (``library/3f2a…``)."""
     files: list[tuple[Path, str]] = []
@@ -225,7 +241,9 @@ def _files(corpus_dir: Path, extra_dirs) -> list[tuple[Path, str]]:
     return files
 
 
-def load_corpus(corpus_dir: Path, max_file_bytes: int = MAX_FILE_BYTES, extra_dirs=()) -> Corpus:
+def load_corpus(
+    corpus_dir: Path, max_file_bytes: int = MAX_FILE_BYTES, extra_dirs: Iterable[str | Path] = ()
+) -> Corpus:
     """Load every .txt/.md file under ``corpus_dir`` and under each of ``extra_dirs`` that exists (the
     ingest library); unusable files are skipped with a named reason."""
     corpus_dir = Path(corpus_dir)
@@ -236,6 +254,7 @@ def load_corpus(corpus_dir: Path, max_file_bytes: int = MAX_FILE_BYTES, extra_di
     seen: dict[str, str] = {}
     for path, doc_id in _files(corpus_dir, extra_dirs):
         reason = None
+        text = ""  # read below; only used when no reason to skip was found
         try:
             size = path.stat().st_size
             if size > max_file_bytes:

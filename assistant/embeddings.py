@@ -6,10 +6,13 @@ import contextlib
 import functools
 import threading
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 from langchain_core.embeddings import Embeddings
+
+if TYPE_CHECKING:
+    from tokenizers import Tokenizer
 
 MODEL_NAME = "all-MiniLM-L6-v2"
 MAX_WORD_PIECES = 256  # the model's max_seq_length: longer input is truncated
@@ -27,7 +30,7 @@ def model_path() -> Path:
     return path
 
 
-def load_tokenizer(max_length: int | None = None):
+def load_tokenizer(max_length: int | None = None) -> Tokenizer:
     """The model's own fast tokenizer (its ``tokenizer.json``, as sentence-transformers loads it).
 
     With ``max_length`` it truncates there and pads a batch to its longest text, as ``encode`` does;
@@ -111,7 +114,7 @@ class MiniLMEmbeddings(Embeddings):
         missing = list(dict.fromkeys(t for t in texts if t not in found))
         if missing:
             vectors = self.encoder.encode(missing, self.batch_size)
-            fresh = dict(zip(missing, vectors))
+            fresh = dict(zip(missing, vectors, strict=True))
             found.update(fresh)
             with self._lock:
                 if len(self._cache) + len(fresh) > self._cache_size:
@@ -120,7 +123,9 @@ class MiniLMEmbeddings(Embeddings):
         return np.stack([found[t] for t in texts]) if texts else np.zeros((0, self.encoder.dimension), np.float32)
 
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
-        return self.encode(list(texts)).tolist()
+        vectors: list[list[float]] = self.encode(list(texts)).tolist()
+        return vectors
 
     def embed_query(self, text: str) -> list[float]:
-        return self.encode([text])[0].tolist()
+        vector: list[float] = self.encode([text])[0].tolist()
+        return vector

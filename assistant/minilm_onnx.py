@@ -15,10 +15,14 @@ import os
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from .embeddings import MAX_WORD_PIECES, MODEL_NAME, load_tokenizer, model_path
+
+if TYPE_CHECKING:
+    import onnxruntime
 
 log = logging.getLogger(__name__)
 
@@ -36,7 +40,8 @@ def weights_digest(models_dir: Path) -> str:
     try:
         known = json.loads(memo.read_text(encoding="utf-8"))
         if {k: known.get(k) for k in key} == key:
-            return known["sha256"]
+            remembered: str = known["sha256"]
+            return remembered
     except (OSError, ValueError, KeyError):
         pass
     digest = hashlib.sha256()
@@ -87,7 +92,7 @@ class OnnxEncoder:
         # machine's other core serves the page and the other request.
         self._session = self._new_session(1)
 
-    def _new_session(self, threads: int):
+    def _new_session(self, threads: int) -> onnxruntime.InferenceSession:
         options = self._ort.SessionOptions()
         options.intra_op_num_threads = threads
         options.inter_op_num_threads = 1
@@ -104,7 +109,8 @@ class OnnxEncoder:
             "attention_mask": np.array([p.attention_mask for p in pieces], dtype=np.int64),
             "token_type_ids": np.array([p.type_ids for p in pieces], dtype=np.int64),
         }
-        return self._session.run(None, feed)[0]
+        vectors: np.ndarray = self._session.run(None, feed)[0]
+        return vectors
 
     def encode(self, texts: list[str], batch_size: int) -> np.ndarray:
         # Longest first, as sentence-transformers batches: a batch pads to its longest text, so texts of

@@ -13,10 +13,15 @@ import os
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from .embeddings import model_path
+
+if TYPE_CHECKING:
+    import torch
+    from sentence_transformers import SentenceTransformer
 
 log = logging.getLogger(__name__)
 
@@ -26,7 +31,7 @@ ONNX_OUTPUT = "sentence_embedding"
 
 
 @functools.cache
-def load_model(path: str | None = None):
+def load_model(path: str | None = None) -> SentenceTransformer:
     """Load the SentenceTransformer once per process, however many assistants are built."""
     import torch
     from sentence_transformers import SentenceTransformer
@@ -47,7 +52,9 @@ class TorchEncoder:
 
     @property
     def dimension(self) -> int:
-        return self.model.get_embedding_dimension()
+        dimension = self.model.get_embedding_dimension()
+        assert dimension is not None, "a pooled sentence model always knows its output size"
+        return dimension
 
     def encode(self, texts: list[str], batch_size: int) -> np.ndarray:
         return self.model.encode(
@@ -84,9 +91,12 @@ def export_onnx(target: Path) -> None:
             super().__init__()
             self.model = model
 
-        def forward(self, input_ids, attention_mask, token_type_ids):
+        def forward(
+            self, input_ids: torch.Tensor, attention_mask: torch.Tensor, token_type_ids: torch.Tensor
+        ) -> torch.Tensor:
             features = {"input_ids": input_ids, "attention_mask": attention_mask, "token_type_ids": token_type_ids}
-            return self.model(features)[ONNX_OUTPUT]
+            embedding: torch.Tensor = self.model(features)[ONNX_OUTPUT]
+            return embedding
 
     # A padded example: tracing an unpadded batch could drop the attention-mask path from the graph.
     example = model.preprocess(["a question", "a longer sentence of the article, padded to the longest"])

@@ -15,6 +15,11 @@ import sys
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from spacy.language import Language
+    from spacy.tokens import Doc
 
 log = logging.getLogger(__name__)
 
@@ -123,7 +128,7 @@ class Parse:
 
 
 @functools.lru_cache(maxsize=1)
-def pipeline():  # -> spacy.Language; spaCy is imported only when a question is first read
+def pipeline() -> Language:  # spaCy is imported only when a question is first read
     blocked = "torch" not in sys.modules
     if blocked:
         # thinc (under spaCy) imports torch when it can, ~2 s, for GPU and PyTorch layers this CPU pipeline
@@ -139,7 +144,7 @@ def pipeline():  # -> spacy.Language; spaCy is imported only when a question is 
             del sys.modules["torch"]
 
 
-def _to_parse(doc) -> Parse:
+def _to_parse(doc: Doc) -> Parse:
     entities = tuple(Entity(e.text, e.label_, e.start_char, e.end_char) for e in doc.ents)
     tokens = tuple(Token(t.text, t.lemma_, t.pos_, t.dep_, t.head.i, t.idx) for t in doc)
     return Parse(doc.text, entities, tokens)

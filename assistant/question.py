@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import re
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 from . import nlp
 from .corpus import Corpus
@@ -31,7 +32,7 @@ from .lexicon import CorpusLexicon, Lexicon
 
 # Expected answer types, checked in order; the first pattern that matches wins.
 _LEAD = r"^\W*(?:(?:and|but|so|then|also|ok|okay)\W+)?"  # "And who organised it?" is still a who-question
-_TYPES: list[tuple[str, re.Pattern]] = [
+_TYPES: list[tuple[str, re.Pattern[str]]] = [
     # Questions about the article itself ("What is this article about?", "Summarize it").
     # "Summarize what the premier's trip involved" asks about one thing: only a summary of the article (or of
     # nothing named) is an overview.
@@ -240,7 +241,7 @@ def _needs_context(text: str) -> bool:
     return bool(_FOLLOW_UP.search(text)) or len(tokens(text)) <= 3
 
 
-def _previous_question(history: list[dict], depth: int = 3) -> str:
+def _previous_question(history: list[dict[str, Any]], depth: int = 3) -> str:
     """The last user question, plus the ones before it while they were follow-ups themselves
     ("How many attended it?" → "And who organized it?" both lean on the forum question)."""
     found: list[str] = []
@@ -279,7 +280,7 @@ def inflections(word: str) -> list[str]:
 
 
 @functools.lru_cache(maxsize=16)
-def _synonym_matcher(items: tuple[tuple[str, str], ...]) -> tuple[re.Pattern, dict[str, str]]:
+def _synonym_matcher(items: tuple[tuple[str, str], ...]) -> tuple[re.Pattern[str], dict[str, str]]:
     """The pattern matching any synonym phrase, and phrase -> replacement; built once per synonym list
     (every question is resolved through it)."""
     # "landmine clearance", "landmine-clearance" and "landmine  clearance" are one phrase.
@@ -319,7 +320,7 @@ def resolve(text: str, aliases: dict[str, str], synonyms: dict[str, str]) -> str
 
 def analyse(
     text: str,
-    history: list[dict] | None = None,
+    history: list[dict[str, Any]] | None = None,
     proper: frozenset[str] = frozenset(),
     aliases: dict[str, str] | None = None,
     synonyms: dict[str, str] | None = None,
@@ -335,7 +336,8 @@ def analyse(
     own = tokens(resolved)
     previous_raw = _previous_question(history or [])
     previous = resolve(previous_raw, aliases or {}, synonyms or {})
-    query, raw_query, carried = resolved, text, ()
+    query, raw_query = resolved, text
+    carried: tuple[str, ...] = ()
     if previous and _needs_context(text):
         query, raw_query = f"{resolved} {previous}", f"{text} {previous_raw}"
         carried = tuple(s.text for s in capitalized_spans(previous, proper))
@@ -473,7 +475,7 @@ def _counted_words(question: Question) -> set[str]:
     """Stems of the noun phrase after "how many"/"how much": "North Korean workers", "people" (not
     "attended"); none for "how much has trade grown"."""
     found = _HOW_MANY.search(question.resolved)
-    words = []
+    words: list[str] = []
     for word in re.findall(r"[A-Za-z][\w-]*", found.group(1)) if found else []:
         if word.lower() in STOPWORDS or word.lower().endswith("ed") or word.lower() in ("times", "fold"):
             break
@@ -629,8 +631,8 @@ def satisfies(
         verb = next((m["verb"] for m in _STATEMENT.finditer(question.resolved.lower()) if m["verb"]), None)
         if verb and verb not in _PLAIN_SAY:
             said = said if prefix(stem(verb)) in {prefix(t) for t in tokens(sentence)} else None
-        named = not speakers or any(any(w in sentence for w in name.split()) for name in speakers)
-        return bool(said) and (named or bool(re.match(r"^(He|She|They)\b", sentence)))
+        speaker_named = not speakers or any(any(w in sentence for w in name.split()) for name in speakers)
+        return bool(said) and (speaker_named or bool(re.match(r"^(He|She|They)\b", sentence)))
     if answer_type == "day":
         return bool(re.search(rf"\b({WEEKDAYS})\b", sentence, re.IGNORECASE)) or has_month(sentence)
     if answer_type == "frequency":
@@ -721,7 +723,7 @@ class QuestionAnalyser:
             for role in nlp.roles(nlp.parse(text)):
                 self.roles[role.name] = self.roles.get(role.name, frozenset()) | {role.lemma}
 
-    def analyse(self, text: str, history: list[dict] | None = None) -> Question:
+    def analyse(self, text: str, history: list[dict[str, Any]] | None = None) -> Question:
         # Read with the lexicon of the documents this question (and the turn it follows up) is about.
         lexicon = self.lexicon.for_question(" ".join([text, _previous_question(history or [])]))
         return analyse(self.full_years(text), history, self.proper, lexicon.aliases, self._synonyms(lexicon))
@@ -730,7 +732,7 @@ class QuestionAnalyser:
     def _synonyms(self, lexicon: Lexicon) -> dict[str, str]:
         return expand_synonyms(lexicon.synonyms, keep=self.words)
 
-    def parts(self, question: Question, history: list[dict] | None = None) -> list[Question]:
+    def parts(self, question: Question, history: list[dict[str, Any]] | None = None) -> list[Question]:
         """Each part of a question that asks several things, analysed on its own; later parts read the
         earlier ones as context ("… and how did Yoon describe that step?"). Empty for a one-part question."""
         texts = parts(question.resolved)
@@ -746,7 +748,7 @@ class QuestionAnalyser:
         """ "since 97" / "in '97" written out as the one article year it abbreviates ("since 1997"), so the
         short form is neither taken for a count nor corrected as a number the article never mentions."""
 
-        def expand(m: re.Match) -> str:
+        def expand(m: re.Match[str]) -> str:
             found = [y for y in self.years if y % 100 == int(m["yy"])]
             return f"{m['lead'] or ''}{found[0]}" if len(found) == 1 else m.group(0)
 
@@ -764,7 +766,7 @@ class QuestionAnalyser:
     def spans_known_year(self, text: str, quantity: Quantity) -> bool:
         """Whether ``quantity`` is a decade or century written as "the 1780s" / "the 1800s" that holds a year
         the corpus mentions: the question's period then agrees with the text's year."""
-        if not text[quantity.end : quantity.end + 1] == "s" or quantity.value % 10:
+        if text[quantity.end : quantity.end + 1] != "s" or quantity.value % 10:
             return False
         width = 100 if quantity.value % 100 == 0 else 10
         return any(quantity.value <= year < quantity.value + width for year in self.all_years)

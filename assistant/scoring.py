@@ -97,7 +97,8 @@ class SentenceScorer:
 
     def dense(self, question: Question, texts: list[str]) -> np.ndarray:
         """Cosine similarity of the question to arbitrary texts (clauses, answer sentences)."""
-        return self.embeddings.encode(texts) @ self.embeddings.encode([question.query])[0]
+        closeness: np.ndarray = self.embeddings.encode(texts) @ self.embeddings.encode([question.query])[0]
+        return closeness
 
     def score(self, question: Question, sentences: list[Sentence]) -> list[ScoredSentence]:
         """Score ``sentences`` for ``question``, best first (duplicates removed)."""
@@ -115,7 +116,7 @@ class SentenceScorer:
             own = vectors @ self.embeddings.encode([question.resolved])[0]
             dense = FOLLOW_UP_OWN * own + (1 - FOLLOW_UP_OWN) * dense
         scored = []
-        for s, d in zip(unique, dense):
+        for s, d in zip(unique, dense, strict=True):
             typed = self.analyser.satisfies(question.answer_type, s.text, question)
             lex = self.lexical(question, s, typed)
             support = self.dense_weight * max(float(d), 0.0) + (1 - self.dense_weight) * lex

@@ -21,7 +21,7 @@ import logging
 import re
 import threading
 from collections import OrderedDict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -185,7 +185,7 @@ def _message_text(content: Any) -> str:
     return ""
 
 
-def _map_user_text(messages: Any, fn) -> Any:
+def _map_user_text(messages: Any, fn: Callable[[str], str]) -> Any:
     """A copy of a messages-format list with ``fn`` applied to the text of every *user* message."""
     if not isinstance(messages, list):
         return messages
@@ -212,10 +212,10 @@ def _make_safe_chatbot(chatbot: gr.Chatbot) -> gr.Chatbot:
     """Show user messages as literal text: escape them on the way to the browser, unescape on the way back."""
     postprocess, preprocess = chatbot.postprocess, chatbot.preprocess
 
-    def safe_postprocess(value):
+    def safe_postprocess(value: Any) -> Any:  # Gradio's chat value, in any of its message shapes
         return postprocess(_map_user_text(value, escape_markdown))
 
-    def safe_preprocess(payload):
+    def safe_preprocess(payload: Any) -> Any:
         return _map_user_text(preprocess(payload), unescape_markdown)
 
     chatbot.postprocess = safe_postprocess  # type: ignore[method-assign]
@@ -223,7 +223,7 @@ def _make_safe_chatbot(chatbot: gr.Chatbot) -> gr.Chatbot:
     return chatbot
 
 
-def plain_history(history: Any) -> list[dict]:
+def plain_history(history: Any) -> list[dict[str, Any]]:
     """Gradio's history as ``[{"role", "content": str}]``, minus the Sources blocks of assistant replies.
 
     Gradio 6 hands the chat function messages whose ``content`` is a list of ``{"type": "text", ...}``
@@ -316,10 +316,11 @@ class ChatPage:
         self._lock = threading.Lock()
 
     # -- chat ----------------------------------------------------------------------------------------
-    def respond(self, message: str, history: list[dict]) -> Iterator[str]:
+    def respond(self, message: Any, history: list[dict[str, Any]]) -> Iterator[str]:
         """Answer a question from the loaded documents alone, with cited sources.
 
-        Streams the answer text, then the whole reply with a Sources block (HTML) appended.
+        Streams the answer text, then the whole reply with a Sources block (HTML) appended. ``message`` is
+        whatever the browser sent (``Any``): anything but text is refused as a question.
         """
         try:
             limit = self.bot.settings.max_question_chars
@@ -358,7 +359,7 @@ class ChatPage:
             return self._answers.get(inspect.cleandoc(reply))
 
     # -- feedback ------------------------------------------------------------------------------------
-    def feedback(self, history: list[dict], vote: gr.LikeData) -> None:
+    def feedback(self, history: Any, vote: gr.LikeData) -> None:
         """Append one JSON line per thumbs-up/down to ``settings.feedback_file``; never raises."""
         try:
             record = self.feedback_record(history, vote.index, vote.liked)
@@ -368,7 +369,9 @@ class ChatPage:
             return
         gr.Info(FEEDBACK_THANKS, duration=3)
 
-    def feedback_record(self, history: list[dict], index: int | tuple | list, liked: bool | str | None) -> dict:
+    def feedback_record(
+        self, history: Any, index: int | tuple[int, ...] | list[int], liked: bool | str | None
+    ) -> dict[str, Any]:
         """The JSON-able record for a vote on the message at ``index`` of ``history``."""
         if isinstance(index, (tuple, list)):
             index = index[0]
@@ -462,7 +465,7 @@ class ChatPage:
 _FEEDBACK_LOCK = threading.Lock()
 
 
-def write_feedback(path: Path, record: dict) -> None:
+def write_feedback(path: Path, record: dict[str, Any]) -> None:
     """Append ``record`` as one JSON line (one ``write`` call, so concurrent votes don't interleave)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     line = json.dumps(record, ensure_ascii=False) + "\n"

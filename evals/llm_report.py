@@ -196,7 +196,7 @@ def run_backend(name: str, bot: Assistant, suites: list[str], guard: GroundingGu
         stats = {k: v - stats_before.get(k, 0) for k, v in getattr(generator, "stats", {}).items()}
         if journal:
             assert len(journal) == len(report.items) and all(
-                j["question"] == r.question for j, r in zip(journal, report.items)
+                j["question"] == r.question for j, r in zip(journal, report.items, strict=True)
             ), "journal and eval items out of step"
         items = []
         ungrounded = raw_ungrounded = 0

@@ -16,6 +16,7 @@ Exit status: 0 when every request succeeded within the time limit, 1 otherwise.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import platform
@@ -126,10 +127,8 @@ def run_level(
                 errors.append(f"client {number}: start barrier broken")
         finally:
             if session is not None:
-                try:
+                with contextlib.suppress(Exception):
                     session.close()
-                except Exception:
-                    pass
 
     threads = [
         threading.Thread(target=client_thread, args=(n,), daemon=True, name=f"load-client-{n}") for n in range(clients)
@@ -137,10 +136,8 @@ def run_level(
     for t in threads:
         t.start()
     timed_out = False
-    try:
+    with contextlib.suppress(threading.BrokenBarrierError):
         start_gate.wait(timeout=max(1.0, deadline - time.monotonic()))
-    except threading.BrokenBarrierError:
-        pass
     rss_connected = rss_mib()["rss_mib"]  # every session open, no question asked yet: the clients' own share of the RSS
     began = time.perf_counter()
     for t in threads:

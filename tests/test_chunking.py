@@ -1,3 +1,5 @@
+from itertools import pairwise
+
 from assistant.chunking import chunk_document
 from assistant.corpus import load_corpus, parse_document
 from tests.conftest import CORPUS
@@ -25,7 +27,7 @@ def test_token_budget_and_overlap(tmp_path):
     chunks = chunk_document(doc, words, max_tokens=21, overlap=1)
     assert all(words(c.text) <= 21 for c in chunks)
     # Each chunk starts with the last sentence of the one before it.
-    for a, b in zip(chunks, chunks[1:]):
+    for a, b in pairwise(chunks):
         assert b.sentence_start == a.sentence_end - 1
     assert chunks[-1].sentence_end == 10
 

@@ -51,15 +51,15 @@ def test_onnx_agrees_with_sentence_transformers_on_the_article_and_200_questions
     assert np.allclose(np.linalg.norm(ours, axis=1), 1.0, atol=1e-5)
     # A text alone (no padding) gets the vector it gets inside a padded batch; past 256 pieces it is truncated.
     long = " ".join(texts[:40])
-    single = np.stack([onnx.encode([t], 64)[0] for t in texts[:5] + [long]])
-    assert np.allclose(single, onnx.encode(texts[:5] + [long], 64), atol=1e-5)
+    single = np.stack([onnx.encode([t], 64)[0] for t in [*texts[:5], long]])
+    assert np.allclose(single, onnx.encode([*texts[:5], long], 64), atol=1e-5)
     assert float(single[-1] @ reference.encode([long], 64)[0]) >= 0.9999
 
 
 def test_word_piece_counts_match_the_reference_tokenizer(bot, reference, texts):
     long = " ".join(texts)  # past the model's 256 pieces: counting must not truncate
-    hf = reference.model.tokenizer(texts + [long], add_special_tokens=False)["input_ids"]
-    assert bot.embeddings.count_tokens_many(texts + [long]) == [len(ids) for ids in hf]
+    hf = reference.model.tokenizer([*texts, long], add_special_tokens=False)["input_ids"]
+    assert bot.embeddings.count_tokens_many([*texts, long]) == [len(ids) for ids in hf]
     assert bot.embeddings.count_tokens(long) == len(hf[-1]) > 256
     assert load_tokenizer(256).encode(long).ids[-1] == load_tokenizer().token_to_id("[SEP]")
 
@@ -79,12 +79,12 @@ def test_missing_onnx_model_is_exported_once_and_said_on_stderr(reference, tmp_p
     assert float(vector @ reference.encode(["How much has trade grown since 1997?"], 1)[0]) >= 0.9999
 
 
-_IMPORTS = """
+_IMPORTS = f"""
 import json, sys
 from assistant.cli import main
 code = main(sys.argv[1:])
-print(json.dumps({"code": code, "loaded": sorted(m for m in sys.modules if m.split(".")[0] in %r)}))
-""" % (HEAVY,)
+print(json.dumps({{"code": code, "loaded": sorted(m for m in sys.modules if m.split(".")[0] in {HEAVY!r})}}))
+"""
 
 
 @pytest.mark.parametrize(

@@ -65,7 +65,7 @@ def test_suite_sizes_meet_the_brief():
     kinds = [i["kind"] for i in main]
     assert len(main) >= 40 and kinds.count("unanswerable") >= 8 and kinds.count("false_premise") >= 5
     assert len(load_suite("paraphrase")) >= 30 and len(load_suite("paraphrase-fresh")) >= 30
-    dialogues = [json.loads(l) for l in (EVALS_DIR / "dialogues.jsonl").read_text().splitlines() if l.strip()]
+    dialogues = [json.loads(line) for line in (EVALS_DIR / "dialogues.jsonl").read_text().splitlines() if line.strip()]
     assert len(dialogues) >= 10 and all(len(d["turns"]) >= 2 for d in dialogues)
 
 

@@ -260,7 +260,7 @@ def test_data_dir_made_read_only_with_chmod(bot, tmp_path):
     try:
         for p in paths:
             p.chmod(modes[p] & ~(stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH))
-        with pytest.raises(IndexUnavailable, match="(Permission denied|not writable)"):
+        with pytest.raises(IndexUnavailable, match=r"(Permission denied|not writable)"):
             open_index(bot.corpus, bot.embeddings, settings)
     finally:
         for p in reversed(paths):
@@ -361,7 +361,7 @@ def test_two_processes_rebuilding_at_once(bot, tmp_path):
         for p in procs:
             if p.poll() is None:
                 p.kill()
-    for p, (out, err) in zip(procs, outputs):
+    for p, (out, err) in zip(procs, outputs, strict=True):
         assert p.returncode == 0, err
         assert "built index" in out and "Traceback" not in err
     name = assert_one_complete_collection(data / "chroma", records_of(bot))

@@ -1,5 +1,7 @@
 """The default extractive backend on the real pipeline: grounded answers, refusals, corrections."""
 
+from itertools import pairwise
+
 import pytest
 
 
@@ -298,7 +300,7 @@ def test_names_not_given_in_the_article_are_refused(bot):
 def test_stream_yields_growing_text_then_the_answer(bot):
     parts = list(bot.stream("How many people attended the business forum?"))
     texts, final = parts[:-1], parts[-1]
-    assert len(texts) >= 2 and all(b.startswith(a) for a, b in zip(texts, texts[1:]))
+    assert len(texts) >= 2 and all(b.startswith(a) for a, b in pairwise(texts))
     assert texts[-1] == final.text and "250" in final.text
 
 

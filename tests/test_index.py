@@ -71,7 +71,7 @@ def test_corrupted_index_directory_is_moved_aside_and_rebuilt(bot, settings):
 
 def test_unreachable_chroma_server_fails_fast_with_a_clear_message(bot, settings):
     server = settings.with_overrides(chroma_mode="server", chroma_port=9, chroma_timeout=1.0)
-    with pytest.raises(IndexUnavailable, match="cannot reach the Chroma server at http://127.0.0.1:9"):
+    with pytest.raises(IndexUnavailable, match=r"cannot reach the Chroma server at http://127.0.0.1:9"):
         open_index(load_corpus(settings.corpus_dir), bot.embeddings, server)
 
 

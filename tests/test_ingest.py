@@ -197,7 +197,7 @@ def _assistant(settings) -> Assistant:
         return Assistant(settings)
     # assistant/core.py does not pass the library to load_corpus yet; the one-line wiring is
     # load_corpus(self.settings.corpus_dir, extra_dirs=library_dirs(self.settings)).
-    warnings.warn("Assistant does not load the ingest library yet (assistant/core.py wiring missing)")
+    warnings.warn("Assistant does not load the ingest library yet (assistant/core.py wiring missing)", stacklevel=2)
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(
             core_module,

@@ -78,7 +78,7 @@ def test_sentence_dense_score_is_the_closer_of_the_users_and_the_resolved_wordin
     dense = [scored[(s.doc_id, s.index)] for s in sentences]
     vectors = bot.index.sentence_vectors(sentences)
     resolved, raw = (vectors @ bot.embeddings.encode([w])[0] for w in (q.query, q.raw_query))
-    assert all(d >= max(a, b) - 1e-5 for d, a, b in zip(dense, resolved, raw))
+    assert all(d >= max(a, b) - 1e-5 for d, a, b in zip(dense, resolved, raw, strict=True))
     # Each wording is the closer one for some sentence, so dropping either would lower a score.
     assert (raw > resolved + 1e-3).any() and (resolved > raw + 1e-3).any()
 

@@ -12,6 +12,7 @@ import json
 import math
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from .. import nlp
 from ..question import TYPE_WORDS, Question
@@ -120,7 +121,7 @@ class AnswerabilityModel:
             int(data["max_words"]),
         )
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return {
             "features": list(self.names),
             "mean": list(self.mean),

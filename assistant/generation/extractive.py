@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator
+from typing import Any
 
 from langchain_core.documents import Document
 
@@ -47,7 +48,7 @@ class ExtractiveGenerator(AnswerGenerator):
             out.extend(corpus.document(meta["doc_id"]).sentences[meta["sentence_start"] : meta["sentence_end"]])
         return out
 
-    def generate(self, question: Question, context: list[Document], history: list[dict]) -> Draft:
+    def generate(self, question: Question, context: list[Document], history: list[dict[str, Any]]) -> Draft:
         ctx = Context(question, self._sentences(context), history, self.reader)
         for rule in self.rules:
             decision = rule.decide(ctx)

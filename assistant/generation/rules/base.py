@@ -11,7 +11,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from ... import nlp
 from ...corpus import Corpus, Sentence
@@ -81,7 +81,7 @@ class Context:
 
     question: Question
     sentences: list[Sentence]  # the retrieved passages' sentences, unscored
-    history: list[dict]
+    history: list[dict[str, Any]]
     reader: Reader
     caveat: str = ""  # left by the unknown-values rule: what the answer must say first (an unmatched circumstance)
     parts: list[Part] = field(default_factory=list)  # left by the multi-part rule; empty: one question

@@ -29,8 +29,9 @@ def compose(ctx: Context) -> Draft:
     unanswered = [p.question.text for p in ctx.parts if not p.evidence] if answered else []
     cited = [top]
     for part in answered:
-        if part.evidence not in cited and len(cited) < reader.max_sentences:
-            cited.append(part.evidence)
+        evidence = part.evidence  # set: ``answered`` holds only parts with evidence
+        if evidence and evidence not in cited and len(cited) < reader.max_sentences:
+            cited.append(evidence)
     covered = {t for c in cited for t in reader.scorer.terms(c.sentence)}
     own = set(question.own_terms)
     factor = EXTRA_FACTOR_MULTI if question.is_multi_part or " and " in question.text else EXTRA_FACTOR

@@ -41,7 +41,7 @@ def direct(reader: Reader, question: Question, top: ScoredSentence) -> str:
     closeness = reader.scorer.dense(question, [text[a:b] for a, b in parts])
 
     def clause_score(pos: int) -> float:
-        return max((float(c) for (a, b), c in zip(parts, closeness) if a <= pos < b), default=0.0)
+        return max((float(c) for (a, b), c in zip(parts, closeness, strict=True) if a <= pos < b), default=0.0)
 
     asked = {normalise(n.text) for n in question.names} | {normalise(n) for n in question.context_names}
     if question.answer_type in ("number", "year", "fold", "time"):

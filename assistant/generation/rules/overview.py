@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ...corpus import Sentence
 from ..base import Draft
 from .base import Context, Rule
 
@@ -17,7 +18,7 @@ class Overview(Rule):
             return None
         documents = ctx.reader.corpus.documents
         if len(documents) == 1:
-            firsts = {}
+            firsts: dict[int, Sentence] = {}
             for s in documents[0].sentences:
                 firsts.setdefault(s.paragraph, s)
             lede = list(firsts.values())[:OVERVIEW_SENTENCES]

@@ -4,6 +4,7 @@ investor', 'next year' where it says 'this year' for the same thing. Corrected, 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from ...language import normalise, prefix, stem
 from ...question import RELATIVE_YEAR
@@ -35,7 +36,7 @@ class WrongRank(CorrectionRule):
 
     def find(self, ctx: Context) -> Correction | None:
         asked = ctx.question.resolved
-        claims = []
+        claims: list[tuple[re.Match[str], re.Pattern[str], Callable[[re.Match[str]], bool]]] = []
         top = _TOP_RANK.search(asked)
         if top and not re.search(r"\b(second|third|fourth|fifth)\b", asked, re.IGNORECASE):
             # The ranked thing is the same when named alike: "largest source of investment" / "investor".

@@ -28,7 +28,7 @@ def _wrong_role(ctx: Context) -> Correction | None:
     """A role the question gives a person by apposition ("Helena Drost, the mayor of Harlin") that the
     documents give otherwise ("Helena Drost, the regional transport commissioner"), read by the parse."""
     for claimed in nlp.roles(nlp.parse(ctx.question.resolved)):
-        given = ctx.reader.analyser.roles.get(claimed.name, {})
+        given = ctx.reader.analyser.roles.get(claimed.name, frozenset())
         if not given or claimed.lemma in given:
             continue
         for evidence in ctx.scored[:5]:
