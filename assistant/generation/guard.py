@@ -65,7 +65,10 @@ _REFUSAL_START = re.compile(
 )
 # A sentence ending on a preposition or article ("… was held in.") lost its answer: it says nothing.
 _DANGLING = re.compile(r"\b(in|at|on|of|by|to|from|for|with|the|a|an|and|is|was|are|were)\W*$", re.IGNORECASE)
-_NEGATED = r"(?:\bnot|n't|\brather than|\binstead of|\bnever)\s+(?:(?:the|a|an|in|by|only|just|with|at)\s+)*"
+# A negation reaches over up to three words: "not reestablished in 2005", "did not mostly go to Canada".
+_NEGATED = r"(?:\bnot|n't|\brather than|\binstead of|\bnever)\s+(?:[\w’'-]+\s+){0,3}?"
+# A premise denied before a semicolon or colon: "It was not; …", "It was the other way around: …".
+_DENIAL = re.compile(r"^[^;:]*(?:\bnot\b|n't\b|\bother way around\b|\bpremise\b)[^;:]*[;:]\s*(?=\S)", re.IGNORECASE)
 _CORRECTION_CUE = re.compile(r"\b(actually|in fact|premise|incorrect|mistaken)\b|,\s*not\b|\bnot\b[^.]*\bbut\b", re.IGNORECASE)
 _LEADING_LABEL = re.compile(r"^\s*(?:(?:the )?answer(?: is)?|assistant|response|correction)\s*:\s*", re.IGNORECASE)
 _TITLE_WORDS = frozenset({"the", "a", "an"})
@@ -261,7 +264,9 @@ class GroundingGuard:
         return [sentence.text, *(" ".join(words[i : i + WINDOW_WORDS]) for i in starts)]
 
     def _without_negated_premise(self, claim: str, question_text: str) -> str:
-        """ "Held in Seoul, not Phnom Penh" → "Held in Seoul": the negated premise says nothing to compare."""
+        """ "Held in Seoul, not Phnom Penh" → "Held in Seoul", "It was not; the summit was held in Seoul" → "the
+        summit was held in Seoul": the denied premise says nothing to compare."""
+        claim = _DENIAL.sub("", claim)
         values = [q.surface for q in quantities(question_text)] + [s.text for s in capitalized_spans(question_text, self.scorer.analyser.proper)]
         for value in sorted(values, key=len, reverse=True):
             claim = re.sub(rf"[,;]?\s*(?:and\s+|but\s+)?{_NEGATED}{re.escape(value)}\b", "", claim, flags=re.IGNORECASE)
@@ -355,6 +360,6 @@ class GroundingGuard:
             elif a.coverage < self.coverage or len(a.novel) > self.max_novel:
                 verdict.dropped.append(Dropped(a.claim, f"word coverage {a.coverage:.2f}, new words {', '.join(a.novel)}"))
             else:
-                cue = bool(_CORRECTION_CUE.search(a.claim.text))
+                cue = bool(_CORRECTION_CUE.search(a.claim.text) or _DENIAL.search(a.claim.text))
                 verdict.kept.append(Kept(a.claim, a.similarity, self._evidence(a, question_text), a.recited, cue))
         return verdict
