@@ -27,9 +27,8 @@ sys.path.insert(0, str(ROOT))
 
 from assistant import Assistant, Settings  # noqa: E402
 from assistant.evaluation import ANSWERABLE, DECLINING, SUITES, Report, bot_for, evaluate, judge, load_suite  # noqa: E402
-from assistant.generation.guard import GroundingGuard, _plain, strip_markers  # noqa: E402
+from assistant.generation.guard import GroundingGuard, strip_markers  # noqa: E402
 from assistant.generation.llm import LLMGenerator  # noqa: E402
-from assistant.language import quantities  # noqa: E402
 
 REPORT_DIR = ROOT / "evals" / "reports"
 REFERENCE_KIND = {"unanswerable": "refusal", "false_premise": "correction"}
@@ -46,14 +45,6 @@ def ceiling(items: list[dict]) -> dict[str, float | None]:
         "answer_accuracy": rate([correct[i["id"]] for i in items if i["kind"] in ANSWERABLE]),
         "refusal_accuracy": rate([correct[i["id"]] for i in items if i["kind"] in DECLINING]),
     }
-
-
-def shows(text: str, value: str) -> bool:
-    """``text`` states ``value``: the same number (any spelling), else the same words."""
-    wanted = {q.key for q in quantities(value)}
-    if wanted and not any(c.isalpha() for c in value.replace("fold", "").replace("th", "")):
-        return bool(wanted & {q.key for q in quantities(text)})
-    return f" {_plain(value)} " in f" {_plain(text)} "
 
 
 def ungrounded(bot: Assistant, guard: GroundingGuard, text: str, question: str) -> list[str]:
@@ -80,8 +71,8 @@ def measure(suite: str, extractive: Assistant) -> dict:
     fab_bot, fab = run(extractive, suite, "scripted:fabricator")
     fstats = fab_bot.generator.stats
     guard = GroundingGuard(fab_bot.scorer)
-    invented = fab_bot.generator.model.invented
-    shown = [(r.id, v) for r in fab.items for v in invented.get(r.question, []) if shows(strip_markers(r.answer), v)]
+    fabricator = fab_bot.generator.model
+    shown = [(r.id, v) for r in fab.items for v in fabricator.shown(r.question, strip_markers(r.answer))]
     bad = [(r.id, ungrounded(fab_bot, guard, r.answer, r.question)) for r in fab.items]
     bad = [(i, v) for i, v in bad if v]
     turned_down = [

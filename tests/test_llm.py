@@ -193,13 +193,13 @@ def test_answer_cut_off_by_max_tokens_loses_its_last_sentence(bot):
     assert any("unfinished sentence" in note for note in draft.notes)
 
 
-def test_model_refusal_of_an_answerable_question_is_overruled(bot):
+def test_model_refusal_of_an_answerable_question_stands_as_a_refusal(bot):
+    # Judged on its own claims, a refusal claims nothing: it stands even where the extractive reader answers.
     question, context = _inputs(bot, TRADE_Q)
     generator = _fake_generator(bot, "The article does not provide the answer to this question.")
     draft = generator.generate(question, context, [])
-    assert draft.kind == "answer" and "twentyfold" in draft.text
-    assert "llm-guard-fallback: the model declined but the passages answer" in draft.notes
-    assert generator.stats["guard_overruled_refusals"] == 1
+    assert draft.kind == "refusal" and "twentyfold" not in draft.text
+    assert "llm-refusal" in draft.notes and generator.stats["llm_refusals"] == 1
 
 
 def test_false_premise_can_be_corrected_by_negating_the_wrong_value(bot):
@@ -225,40 +225,24 @@ def test_answer_not_streamed_live_is_paced_like_the_extractive_one(bot):
     assert list(generator.stream_text(text)) == list(bot.generator.stream_text(text))
 
 
-# -- (b2) agreement with the extractive reading ---------------------------------------------------
-def _guard_keeps(bot, reply: str, question, context) -> bool:
-    return bool(GroundingGuard(bot.scorer).check(reply, context, question.text).kept)
-
-
-def test_supported_sentence_that_misses_the_asked_for_fact_gives_way_to_extractive(bot):
-    # SmolLM2's recorded answer to main-012: true (the article says it of the visit), but not the means asked for.
-    question, context = _inputs(bot, "Through what means does the joint statement plan stronger defense cooperation?")
-    reply = "The joint statement plans stronger defense cooperation through various means, including high-level meetings and discussions on boosting economic ties and defense cooperation."
-    assert _guard_keeps(bot, reply, question, context)
-    generator = _fake_generator(bot, reply)
-    draft = generator.generate(question, context, [])
-    assert draft.text == bot.generator.generate(question, context, []).text and "anti-terror training" in draft.text
-    assert "llm-inconsistent" in draft.notes and generator.stats["inconsistent"] == 1 and generator.stats["llm_answers"] == 0
-
-
-def test_answer_without_the_direct_value_gives_way_to_extractive(bot):
-    question, context = _inputs(bot, TRADE_Q)
+# -- (b2) the judge: the LLM's own claims, not agreement with the extractive reading -----------------
+def test_supported_text_that_does_not_answer_the_asked_type_falls_back(bot):
+    question, context = _inputs(bot, "In which year were relations between the two countries reestablished?")
     n = _passage_number(context, "twentyfold")
-    reply = f"People-to-people exchanges have grown 150-fold, and South Korea has become the second-largest investor in Cambodia [{n}]."
-    assert _guard_keeps(bot, reply, question, context)
-    draft = _fake_generator(bot, reply).generate(question, context, [])
-    assert draft.text.startswith("Twentyfold.")
-    assert any(note.startswith("llm-inconsistent: lacks Twentyfold") for note in draft.notes), draft.notes
+    generator = _fake_generator(bot, f"{TRADE_SENTENCE} [{n}]")  # true, and states numbers, but no year
+    draft = generator.generate(question, context, [])
+    assert "1997" in draft.text and draft.text == bot.generator.generate(question, context, []).text
+    assert "guard-fallback" in draft.notes and "llm-guard-fallback: no cited sentence holds the year asked for" in draft.notes
+    assert generator.stats["unanswered"] == 1 and generator.stats["llm_answers"] == 0
 
 
-def test_answer_to_a_false_premise_gives_way_to_the_correction(bot):
-    # SmolLM2's recorded answer to main-068 after the guard dropped its first sentence.
-    question, context = _inputs(bot, "Why was the summit held in Phnom Penh?")
-    reply = "It involved the signing of six key documents aimed at enhancing bilateral cooperation."
-    assert _guard_keeps(bot, reply, question, context)
-    draft = _fake_generator(bot, reply).generate(question, context, [])
-    assert draft.kind == "correction" and "Seoul, not Phnom Penh" in draft.text
-    assert "llm-inconsistent: the model's answer where the passages give a correction" in draft.notes
+def test_a_denied_premise_with_the_right_value_cited_is_a_correction(bot):
+    question, context = _inputs(bot, "Why were relations between South Korea and Cambodia reestablished in 2005?")
+    n = _passage_number(context, "reestablishing relations in 1997")
+    draft = _fake_generator(bot, f"They were not reestablished in 2005; relations were reestablished in 1997 [{n}].").generate(question, context, [])
+    assert draft.kind == "correction", draft.notes
+    assert draft.text == "Correction: They were not reestablished in 2005; relations were reestablished in 1997 [1]."
+    assert "1997" in draft.cited[0][0].text
 
 
 # -- (b3) sentence-gated streaming ----------------------------------------------------------------
@@ -289,22 +273,27 @@ def test_stream_releases_each_verified_sentence_before_the_model_finishes(bot):
     assert any("fighter jets" in note for note in draft.notes)
 
 
-def test_stream_holds_sentences_until_the_answer_agrees_then_skips_what_would_change_it(bot):
-    reply = "People-to-people exchanges have grown 150-fold [{n}]. Trade volume has increased twentyfold [{n}]. In fact, people-to-people exchanges have grown 150-fold [{n}]."
+def test_stream_holds_sentences_until_the_judge_accepts_then_skips_what_would_change_it(bot):
+    reply = (
+        "President Yoon highlighted the progress in bilateral ties since reestablishing relations in 1997 [{n}]. "
+        "Trade volume has increased twentyfold [{n}]. In fact, people-to-people exchanges have grown 150-fold [{n}]."
+    )
     released, _, draft = _live(bot, reply)
-    # The first sentence alone lacks the asked-for value: held back, then released with the second.
-    assert [piece for _, piece in released] == ["People-to-people exchanges have grown 150-fold [1]. Trade volume has increased twentyfold [1]."]
+    # The first sentence alone states no number (1997 is the question's own): held, then released with the second.
+    assert [piece for _, piece in released] == [
+        "President Yoon highlighted the progress in bilateral ties since reestablishing relations in 1997 [1]. Trade volume has increased twentyfold [2]."
+    ]
     assert draft.kind == "answer" and draft.text == released[0][1]  # an "in fact" would make it a correction
     assert any("would change the answer already shown" in note for note in draft.notes)
 
 
 def test_stream_releases_nothing_when_the_extractive_answer_stands(bot):
-    released, _, draft = _live(bot, "The article does not say. Trade grew 30-fold [1].")
-    assert released == [] and draft.text == bot.ask(TRADE_Q).text
+    released, _, draft = _live(bot, "Trade grew 30-fold [{n}]. Cambodia agreed to buy 40 Korean fighter jets [{n}].")
+    assert released == [] and draft.text == bot.ask(TRADE_Q).text and "guard-fallback" in draft.notes
 
 
 def test_bad_specs_are_rejected_with_guidance():
-    for spec in ("gpt4", "openai:", "vllm:x"):
+    for spec in ("gpt4", "openai:", "vllm:x", "scripted:"):
         with pytest.raises(ValueError, match="ASSISTANT_LLM"):
             parse_spec(spec)
 

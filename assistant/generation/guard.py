@@ -11,7 +11,8 @@ A sentence survives only if
     together with the question, since alone it resembles nothing; a negated premise ("…, not Phnom
     Penh") is left out of the comparison,
 (b) every number (``quantities``: "1997", "twentyfold", "second-largest") and every capitalised name
-    in it also occurs in the cited text (so "thirtyfold" or "Hun Sen" cannot ride on a similar
+    in it also occurs in a cited sentence at least ``VALUE_SIMILARITY`` similar to it (so "thirtyfold" or
+    "Hun Sen" cannot ride on a similar
     sentence; an acronym matches the initials of a cited phrase, "FTA" = "free trade agreement"), and
 (c) at least ``coverage`` of its content words (stemmed) occur in the cited text or the question, and
     at most ``max_novel`` do not: cosine similarity alone lets on-topic inventions through ("South
@@ -43,6 +44,11 @@ from ..scoring import SentenceScorer
 DEFAULT_THRESHOLD = 0.6
 DEFAULT_COVERAGE = 0.8
 DEFAULT_MAX_NOVEL = 1
+# A value counts only in a cited sentence at least this similar to the claim: against many sentences (all
+# passages, when its own marker failed) a changed number ("25 to 28 metres" for "15 to 18") would otherwise
+# find its twin in an unrelated sentence (the scripted fabricator's three leaks before this bar). Below the
+# claim threshold, so a claim joining two sentences can take a value from the second.
+VALUE_SIMILARITY = 0.45
 SHORT_CLAIM_WORDS = 8  # claims this short are also compared as "question + claim"
 WINDOW_WORDS, WINDOW_STRIDE = 12, 4  # article sentences are also compared clause-sized, window by window
 
@@ -106,7 +112,9 @@ class Assessment:
     similarity: float  # best cosine to a cited sentence or window of one
     missing: tuple[str, ...]  # numbers/names absent from the cited text
     coverage: float  # share of content words found in the cited text or the question
-    ranked: tuple[Sentence, ...]  # cited sentences, most similar first
+    # Cited sentences that may vouch for its values, most similar first: at least ``VALUE_SIMILARITY`` similar
+    # to it (the best one always), or holding a number the question states.
+    sources: tuple[Sentence, ...]
     recited: bool = False  # failed against its own [n] passages, measured against all of them instead
     repeated: bool = False  # the same sentence came earlier in the answer
     novel: tuple[str, ...] = ()  # content words (stemmed) found in neither the cited text nor the question
@@ -283,6 +291,7 @@ class GroundingGuard:
         claim_vectors = encode(compared)
         short = [i for i, text in enumerate(compared) if len(text.split()) <= SHORT_CLAIM_WORDS and question_text]
         in_context = dict(zip(short, encode([f"{question_text} {compared[i]}" for i in short]), strict=True))
+        asked = {q.key for q in quantities(question_text)}
         all_sentences = list({(s.doc_id, s.index): s for p in passages for s in p}.values())
         windows = {(s.doc_id, s.index): encode(self._windows(s)) for s in all_sentences}
         out = []
@@ -305,13 +314,19 @@ class GroundingGuard:
                 sims = np.array([max(float((windows[(s.doc_id, s.index)] @ p).max()) for p in probes) for s in cited])
                 cited_text = " ".join(s.text for s in cited)
                 coverage, novel = self.word_coverage(compared[i], cited_text, question_text)
+                order = np.argsort(-sims)
+                # A number the question itself states ("since 1997") may come from any cited sentence: the
+                # user's own value, not the model's invention.
+                sources = tuple(
+                    cited[int(j)] for n, j in enumerate(order) if n == 0 or sims[j] >= VALUE_SIMILARITY or asked & {q.key for q in quantities(cited[int(j)].text)}
+                )
                 return Assessment(
                     claim,
                     False,
                     float(sims.max()),
-                    tuple(self.unsupported_values(claim.text, cited_text, question_text)),
+                    tuple(self.unsupported_values(claim.text, " ".join(s.text for s in sources), question_text)),
                     coverage,
-                    tuple(cited[int(j)] for j in np.argsort(-sims)),
+                    sources,
                     recited,
                     novel=novel,
                 )
@@ -329,8 +344,8 @@ class GroundingGuard:
 
     def _evidence(self, a: Assessment, question_text: str) -> tuple[Sentence, ...]:
         """The best-matching cited sentence, plus any other cited sentence needed for a value it lacks."""
-        evidence = [a.ranked[0]]
-        for sentence in a.ranked[1:]:
+        evidence = [a.sources[0]]
+        for sentence in a.sources[1:]:
             lacking = len(self.unsupported_values(a.claim.text, " ".join(s.text for s in evidence), question_text))
             if not lacking:
                 break

@@ -30,6 +30,7 @@ from .guard import Verdict, strip_markers
 
 # Types whose answer is a number: naming it is the answer, pointing at the sentence that holds it is not.
 NUMBER_TYPES = frozenset({"number", "fold", "money", "year"})
+NUMBER_UNITS = {"year": "year", "fold": "fold"}  # a year answers "which year", an n-fold "how many times"
 NAME_TYPES = frozenset({"person", "company", "names", "country", "place"})  # answered by naming something new
 TIME_TYPES = frozenset({"date", "day", "time"})  # answered by a date, a weekday or a month
 
@@ -76,7 +77,12 @@ class AnswerJudge:
             return f"states no {wanted}"
         if any(self.analyser.satisfies(wanted, t, question) for t in [*(s.text for s in sentences), plain]):
             return None
-        if wanted in NUMBER_TYPES or (wanted in NAME_TYPES and self._new_names(question, plain)) or (wanted in TIME_TYPES and (numbers or has_month(plain))):
+        unit = NUMBER_UNITS.get(wanted)
+        if (
+            (wanted in NUMBER_TYPES and any(unit in (None, q.unit) for q in numbers))
+            or (wanted in NAME_TYPES and self._new_names(question, plain))
+            or (wanted in TIME_TYPES and (numbers or has_month(plain)))
+        ):
             return None
         return f"no cited sentence holds the {wanted} asked for"
 

@@ -126,6 +126,19 @@ class FabricatorChatModel(ScriptedChatModel):
         """Question text -> the values the last reply to it made up."""
         return self._invented
 
+    def shown(self, question: str, text: str) -> list[str]:
+        """The values invented for ``question`` that ``text`` states: a number in any spelling ("67-fold" =
+        "sixty-seven-fold", not the "500" of "3,500"), a name or date word for word."""
+        numbers = {q.key for q in quantities(text)}
+        words = f" {' '.join(re.findall(r'[a-z0-9]+', normalise(text)))} "
+        found = []
+        for value in self._invented.get(question, []):
+            if re.fullmatch(r"[\d.,]+(?:-fold|%|th)?", value):
+                found += [value] if {q.key for q in quantities(value)} <= numbers else []
+            elif f" {' '.join(re.findall(r'[a-z0-9]+', normalise(value)))} " in words:
+                found.append(value)
+        return found
+
     def reply(self, prompt: str) -> str:
         question = prompt_question(prompt)
         passages = prompt_passages(prompt)
