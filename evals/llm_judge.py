@@ -74,7 +74,7 @@ def measure(suite: str, extractive: Assistant) -> dict:
     fabricator = fab_bot.generator.model
     shown = [(r.id, v) for r in fab.items for v in fabricator.shown(r.question, strip_markers(r.answer))]
     bad = [(r.id, ungrounded(fab_bot, guard, r.answer, r.question)) for r in fab.items]
-    bad = [(i, v) for i, v in bad if v]
+    bad = [(i, v) for i, v in bad if v]  # whoever wrote it: the fallback's own wording counts too
     turned_down = [
         {"question": j["question"], "raw": j["raw"], "why": [n for n in j["notes"] if n.startswith("llm-guard-fallback")]}
         for j in oracle_bot.generator.journal
@@ -137,6 +137,8 @@ def markdown(rows: list[dict]) -> str:
     for r in rows:
         for t in r["oracle"]["turned_down"]:
             lines.append(f"- {r['suite']}: {t['question']} — {'; '.join(t['why'])}")
+    lines += ["", "## Fabricator: final answers holding a value the documents never mention", ""]
+    lines += [f"- {r['suite']} {i}: {', '.join(v)}" for r in rows for i, v in r["fabricator"]["ungrounded_examples"]] or ["(none)"]
     return "\n".join(lines) + "\n"
 
 
