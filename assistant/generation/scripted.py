@@ -86,8 +86,8 @@ class ScriptedChatModel(BaseChatModel):
 class OracleChatModel(ScriptedChatModel):
     """Writes each known item's reference answer with the right citations (see the module docstring)."""
 
-    items: list[dict]
-    _by_question: dict[str, dict] = PrivateAttr(default_factory=dict)
+    items: list[dict[str, Any]]
+    _by_question: dict[str, dict[str, Any]] = PrivateAttr(default_factory=dict)
 
     def model_post_init(self, context: Any) -> None:
         self._by_question = {normalise(i["question"]): i for i in self.items}
