@@ -112,16 +112,23 @@ def suite_corpus(suite: str, summit_dir: Path) -> Path | None:
 
 def load_suite(name: str) -> list[dict[str, Any]]:
     """Items of a suite; dialogues are flattened into turns that carry their history questions."""
-    path = EVALS_DIR / SUITES[name]
-    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
-    if name != "dialogues":
-        return rows
+    return read_items(EVALS_DIR / SUITES[name])
+
+
+def read_items(path: Path) -> list[dict[str, Any]]:
+    """Items of a JSONL suite file; a dialogue (a row with "turns") becomes one item per turn, each carrying
+    the questions asked before it."""
     items = []
-    for dialogue in rows:
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if not line.strip():
+            continue
+        row = json.loads(line)
         asked: list[str] = []
-        for n, turn in enumerate(dialogue["turns"], 1):
-            items.append({**turn, "id": f"{dialogue['id']}.{n}", "history_questions": list(asked)})
+        for n, turn in enumerate(row.get("turns", []), 1):
+            items.append({**turn, "id": f"{row['id']}.{n}", "history_questions": list(asked)})
             asked.append(turn["question"])
+        if "turns" not in row:
+            items.append(row)
     return items
 
 
@@ -228,9 +235,10 @@ def summarise(results: list[ItemResult], items: list[dict[str, Any]]) -> dict[st
 
 def bot_for(bot: Assistant, suite: str) -> Assistant:
     """``bot`` for a summit suite; for a document suite, an assistant over that suite's corpus with the same
-    settings and a data dir of its own (an index drops the collections of other corpora in its data dir)."""
+    settings and a data dir of its own (an index drops the collections of other corpora in its data dir). A bot
+    already over the suite's corpus (an earlier ``bot_for``) is returned as it is."""
     corpus = suite_corpus(suite, bot.settings.corpus_dir)
-    if corpus is None:
+    if corpus is None or bot.settings.corpus_dir == corpus:
         return bot
     own = bot.settings.data_dir / "eval-corpora" / suite
     return Assistant(bot.settings, corpus_dir=corpus, data_dir=own, models_dir=bot.settings.model_cache_dir)

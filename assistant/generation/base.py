@@ -36,7 +36,7 @@ class Draft:
     # What the answerability model saw and said, for an answer the rules produced (empty otherwise).
     features: dict[str, float] = field(default_factory=dict)
     answerability: float | None = None
-    # What the answer states, for readers of fields rather than text (the LLM backend's agreement check):
+    # What the answer states, for readers of fields rather than text (reports, tests):
     # the direct values ("Twentyfold", "Hun Manet") or the corrected one, and a correction's (wrong, right).
     values: list[str] = field(default_factory=list)
     correction: tuple[str, str] | None = None

@@ -11,7 +11,8 @@ A sentence survives only if
     together with the question, since alone it resembles nothing; a negated premise ("…, not Phnom
     Penh") is left out of the comparison,
 (b) every number (``quantities``: "1997", "twentyfold", "second-largest") and every capitalised name
-    in it also occurs in the cited text (so "thirtyfold" or "Hun Sen" cannot ride on a similar
+    in it also occurs in a cited sentence at least ``VALUE_SIMILARITY`` similar to it (so "thirtyfold" or
+    "Hun Sen" cannot ride on a similar
     sentence; an acronym matches the initials of a cited phrase, "FTA" = "free trade agreement"), and
 (c) at least ``coverage`` of its content words (stemmed) occur in the cited text or the question, and
     at most ``max_novel`` do not: cosine similarity alone lets on-topic inventions through ("South
@@ -43,6 +44,11 @@ from ..scoring import SentenceScorer
 DEFAULT_THRESHOLD = 0.6
 DEFAULT_COVERAGE = 0.8
 DEFAULT_MAX_NOVEL = 1
+# A value counts only in a cited sentence at least this similar to the claim: against many sentences (all
+# passages, when its own marker failed) a changed number ("25 to 28 metres" for "15 to 18") would otherwise
+# find its twin in an unrelated sentence (the scripted fabricator's three leaks before this bar). Below the
+# claim threshold, so a claim joining two sentences can take a value from the second.
+VALUE_SIMILARITY = 0.45
 SHORT_CLAIM_WORDS = 8  # claims this short are also compared as "question + claim"
 WINDOW_WORDS, WINDOW_STRIDE = 12, 4  # article sentences are also compared clause-sized, window by window
 
@@ -65,8 +71,13 @@ _REFUSAL_START = re.compile(
 )
 # A sentence ending on a preposition or article ("… was held in.") lost its answer: it says nothing.
 _DANGLING = re.compile(r"\b(in|at|on|of|by|to|from|for|with|the|a|an|and|is|was|are|were)\W*$", re.IGNORECASE)
-_NEGATED = r"(?:\bnot|n't|\brather than|\binstead of|\bnever)\s+(?:(?:the|a|an|in|by|only|just|with|at)\s+)*"
-_CORRECTION_CUE = re.compile(r"\b(actually|in fact|premise|incorrect|mistaken)\b|,\s*not\b|\bnot\b[^.]*\bbut\b", re.IGNORECASE)
+# A negation reaches over up to three words: "not reestablished in 2005", "did not mostly go to Canada".
+_NEGATED = r"(?:\bnot|n't|\brather than|\binstead of|\bnever)\s+(?:[\w’'-]+\s+){0,3}?"
+# A premise denied before a semicolon or colon: "It was not; …", "It was the other way around: …".
+_DENIAL = re.compile(r"^[^;:]*(?:\bnot\b|n't\b|\bother way around\b|\bpremise\b)[^;:]*[;:]\s*(?=\S)", re.IGNORECASE)
+_CORRECTION_CUE = re.compile(
+    r"\b(actually|in fact|premise|incorrect|mistaken)\b|,\s*not\b|\bnot\b[^.]*\bbut\b", re.IGNORECASE
+)
 _LEADING_LABEL = re.compile(r"^\s*(?:(?:the )?answer(?: is)?|assistant|response|correction)\s*:\s*", re.IGNORECASE)
 _TITLE_WORDS = frozenset({"the", "a", "an"})
 
@@ -103,7 +114,9 @@ class Assessment:
     similarity: float  # best cosine to a cited sentence or window of one
     missing: tuple[str, ...]  # numbers/names absent from the cited text
     coverage: float  # share of content words found in the cited text or the question
-    ranked: tuple[Sentence, ...]  # cited sentences, most similar first
+    # Cited sentences that may vouch for its values, most similar first: at least ``VALUE_SIMILARITY`` similar
+    # to it (the best one always), or holding a number the question states.
+    sources: tuple[Sentence, ...]
     recited: bool = False  # failed against its own [n] passages, measured against all of them instead
     repeated: bool = False  # the same sentence came earlier in the answer
     novel: tuple[str, ...] = ()  # content words (stemmed) found in neither the cited text nor the question
@@ -181,7 +194,9 @@ def _acronym_found(acronym: str, plain_text: str) -> bool:
     """ "FTA" in "… a free trade agreement …": consecutive words whose initials spell the acronym."""
     letters = acronym.lower()
     words = re.split(r"[\s-]+", plain_text)
-    return any("".join(w[:1] for w in words[i : i + len(letters)]) == letters for i in range(len(words) - len(letters) + 1))
+    return any(
+        "".join(w[:1] for w in words[i : i + len(letters)]) == letters for i in range(len(words) - len(letters) + 1)
+    )
 
 
 class GroundingGuard:
@@ -242,7 +257,9 @@ class GroundingGuard:
             return 1.0, ()
         plain = f" {_plain(evidence_text)} "
         have = set(tokens(evidence_text)) | set(tokens(question_text))
-        have |= {k.lower() for k, v in self.aliases.items() if re.fullmatch(r"[A-Z]{2,6}", k) and f" {_plain(v)} " in plain}
+        have |= {
+            k.lower() for k, v in self.aliases.items() if re.fullmatch(r"[A-Z]{2,6}", k) and f" {_plain(v)} " in plain
+        }
         novel = tuple(dict.fromkeys(w for w in words if w not in have))
         return sum(w in have for w in words) / len(words), novel
 
@@ -261,8 +278,12 @@ class GroundingGuard:
         return [sentence.text, *(" ".join(words[i : i + WINDOW_WORDS]) for i in starts)]
 
     def _without_negated_premise(self, claim: str, question_text: str) -> str:
-        """ "Held in Seoul, not Phnom Penh" → "Held in Seoul": the negated premise says nothing to compare."""
-        values = [q.surface for q in quantities(question_text)] + [s.text for s in capitalized_spans(question_text, self.scorer.analyser.proper)]
+        """ "Held in Seoul, not Phnom Penh" → "Held in Seoul", "It was not; the summit was held in Seoul" → "the
+        summit was held in Seoul": the denied premise says nothing to compare."""
+        claim = _DENIAL.sub("", claim)
+        values = [q.surface for q in quantities(question_text)] + [
+            s.text for s in capitalized_spans(question_text, self.scorer.analyser.proper)
+        ]
         for value in sorted(values, key=len, reverse=True):
             claim = re.sub(rf"[,;]?\s*(?:and\s+|but\s+)?{_NEGATED}{re.escape(value)}\b", "", claim, flags=re.IGNORECASE)
         return claim.strip()
@@ -278,6 +299,7 @@ class GroundingGuard:
         claim_vectors = encode(compared)
         short = [i for i, text in enumerate(compared) if len(text.split()) <= SHORT_CLAIM_WORDS and question_text]
         in_context = dict(zip(short, encode([f"{question_text} {compared[i]}" for i in short]), strict=True))
+        asked = {q.key for q in quantities(question_text)}
         all_sentences = list({(s.doc_id, s.index): s for p in passages for s in p}.values())
         windows = {(s.doc_id, s.index): encode(self._windows(s)) for s in all_sentences}
         out = []
@@ -289,24 +311,36 @@ class GroundingGuard:
             seen.add(normalise(claim.text))
             if _REFUSAL.search(claim.text) and _REFUSAL_START.search(claim.text):
                 # A refusal may restate the question ("… does not say what Hun Manet said"), nothing more.
-                missing = self.unsupported_values(claim.text, " ".join([*(s.text for s in all_sentences), question_text]))
+                missing = self.unsupported_values(
+                    claim.text, " ".join([*(s.text for s in all_sentences), question_text])
+                )
                 out.append(Assessment(claim, True, 0.0, tuple(missing), 1.0, ()))
                 continue
 
             # This iteration's ``i`` and ``claim`` are bound explicitly (``measure`` is only called below).
-            def measure(cited: list[Sentence], recited: bool = False, *, i: int = i, claim: Claim = claim) -> Assessment:
+            def measure(
+                cited: list[Sentence], recited: bool = False, *, i: int = i, claim: Claim = claim
+            ) -> Assessment:
                 cited = list({(s.doc_id, s.index): s for s in cited}.values())
                 probes = [claim_vectors[i]] + ([in_context[i]] if i in in_context else [])
                 sims = np.array([max(float((windows[(s.doc_id, s.index)] @ p).max()) for p in probes) for s in cited])
                 cited_text = " ".join(s.text for s in cited)
                 coverage, novel = self.word_coverage(compared[i], cited_text, question_text)
+                order = np.argsort(-sims)
+                # A number the question itself states ("since 1997") may come from any cited sentence: the
+                # user's own value, not the model's invention.
+                sources = tuple(
+                    cited[int(j)]
+                    for n, j in enumerate(order)
+                    if n == 0 or sims[j] >= VALUE_SIMILARITY or asked & {q.key for q in quantities(cited[int(j)].text)}
+                )
                 return Assessment(
                     claim,
                     False,
                     float(sims.max()),
-                    tuple(self.unsupported_values(claim.text, cited_text, question_text)),
+                    tuple(self.unsupported_values(claim.text, " ".join(s.text for s in sources), question_text)),
                     coverage,
-                    tuple(cited[int(j)] for j in np.argsort(-sims)),
+                    sources,
                     recited,
                     novel=novel,
                 )
@@ -320,16 +354,28 @@ class GroundingGuard:
         return out
 
     def _passes(self, a: Assessment) -> bool:
-        return a.similarity >= self.threshold and not a.missing and a.coverage >= self.coverage and len(a.novel) <= self.max_novel
+        return (
+            a.similarity >= self.threshold
+            and not a.missing
+            and a.coverage >= self.coverage
+            and len(a.novel) <= self.max_novel
+        )
 
     def _evidence(self, a: Assessment, question_text: str) -> tuple[Sentence, ...]:
         """The best-matching cited sentence, plus any other cited sentence needed for a value it lacks."""
-        evidence = [a.ranked[0]]
-        for sentence in a.ranked[1:]:
+        evidence = [a.sources[0]]
+        for sentence in a.sources[1:]:
             lacking = len(self.unsupported_values(a.claim.text, " ".join(s.text for s in evidence), question_text))
             if not lacking:
                 break
-            if len(self.unsupported_values(a.claim.text, " ".join(s.text for s in [*evidence, sentence]), question_text)) < lacking:
+            if (
+                len(
+                    self.unsupported_values(
+                        a.claim.text, " ".join(s.text for s in [*evidence, sentence]), question_text
+                    )
+                )
+                < lacking
+            ):
                 evidence.append(sentence)
         return tuple(evidence)
 
@@ -337,7 +383,11 @@ class GroundingGuard:
         verdict = Verdict(opens_with_correction=bool(re.match(r"\W*correction\b", answer, re.IGNORECASE)))
         assessments = self.assess(answer, context, question_text)
         for n, a in enumerate(assessments, 1):
-            cut_off = n == len(assessments) and len(a.claim.text.split()) >= 8 and not re.search(r"[.!?][\"”’)]*$", a.claim.text)
+            cut_off = (
+                n == len(assessments)
+                and len(a.claim.text.split()) >= 8
+                and not re.search(r"[.!?][\"”’)]*$", a.claim.text)
+            )
             if a.refusal:
                 if verdict.refusal is None and not verdict.kept:
                     # A refusal claims nothing about the article; keep its wording unless it smuggles in a value.
@@ -353,8 +403,10 @@ class GroundingGuard:
             elif a.missing:
                 verdict.dropped.append(Dropped(a.claim, f"{', '.join(a.missing)} not in cited text"))
             elif a.coverage < self.coverage or len(a.novel) > self.max_novel:
-                verdict.dropped.append(Dropped(a.claim, f"word coverage {a.coverage:.2f}, new words {', '.join(a.novel)}"))
+                verdict.dropped.append(
+                    Dropped(a.claim, f"word coverage {a.coverage:.2f}, new words {', '.join(a.novel)}")
+                )
             else:
-                cue = bool(_CORRECTION_CUE.search(a.claim.text))
+                cue = bool(_CORRECTION_CUE.search(a.claim.text) or _DENIAL.search(a.claim.text))
                 verdict.kept.append(Kept(a.claim, a.similarity, self._evidence(a, question_text), a.recited, cue))
         return verdict
