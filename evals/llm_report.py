@@ -323,9 +323,9 @@ def markdown(results: list[dict], calibration: dict | None, meta: dict) -> str:
     lines += [
         "",
         "Rates are shares of questions. *guard trimmed*: the guard dropped at least one sentence but kept the rest;",
-        "*guard fallback*: nothing survived, the extractive backend answered; *disagreed → extractive*: what survived",
-        "did not agree with the extractive reading (other kind of answer, not its best evidence, not its direct value),",
-        "so the extractive answer was given; *ungrounded*: answers holding a number or name the article never mentions",
+        "*guard fallback*: nothing survived, the extractive backend answered; *missed asked type → extractive*: what",
+        "survived is supported but does not answer the kind of value asked (a person, a year, a number), so the",
+        "extractive answer was given; *ungrounded*: answers holding a number or name the article never mentions",
         "(*raw*: the same in the model's text before the guard).",
         "",
     ]
