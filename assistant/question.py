@@ -458,6 +458,19 @@ def _names_someone(tokens_: tuple[nlp.Token, ...], at: int) -> bool:
     )
 
 
+def _given_names(sentence: str) -> list[str]:
+    """Names a sentence gives something, by the parse: the complement of "named"/"called" and the names
+    coordinated with it ("two vessels, named Aurla and Bennick")."""
+    tokens_ = nlp.parse(sentence).tokens
+    given = [
+        i
+        for i, t in enumerate(tokens_)
+        if t.dep in ("oprd", "attr") and t.pos == "PROPN" and tokens_[t.head].lemma.lower() in ("name", "call", "dub")
+    ]
+    given += [i for i, t in enumerate(tokens_) if t.dep == "conj" and t.head in given]
+    return [tokens_[i].text for i in given]
+
+
 def _new_entities(sentence: str, labels: frozenset[str] | None, question: Question) -> list[nlp.Entity]:
     """Entities of ``labels`` (any label for None) in ``sentence`` that the question does not already name."""
     asked = normalise(question.text)
@@ -554,7 +567,7 @@ def satisfies(
     if answer_type == "names":
         # A title is a multi-word name that is not just the article's topic ("South Korea").
         specific = [s for s in new_names if len(s.text.split()) >= 2 and not is_topical(s.text, topic_words)]
-        return bool(specific) or "“" in sentence
+        return bool(specific) or "“" in sentence or bool(_given_names(sentence))
     if answer_type == "year":
         spots = (
             [q.start for q in nums if q.unit == "year"]

@@ -136,3 +136,14 @@ def test_sentence_parses_are_kept_with_the_index_and_read_back(tmp_path) -> None
     nlp._PARSES.clear()  # a fresh process: nothing parsed yet
     assert nlp.load_parses(stored)
     assert "874" in [e.text for e in nlp._PARSES[TOWN.splitlines()[1]].entities]
+
+
+def test_names_a_sentence_gives_answer_a_names_question(tmp_path) -> None:
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "ferries.txt").write_text(
+        "The two new vessels, named Aurla and Bennick, each cross in 35 minutes.\nThe old ferry was sold.\n",
+        encoding="utf-8",
+    )
+    answer = Assistant(corpus_dir=corpus, data_dir=tmp_path / "data").ask("What are the names of the new ferries?")
+    assert answer.kind == "answer" and "Aurla and Bennick" in answer.text
