@@ -100,7 +100,7 @@ class Parse:
         """Whether the word at character ``start`` sits in a prepositional phrase that modifies a verb ("during
         the Second World War", "settle in Canada"): circumstance, not one of the things the question is about
         ("the capital of France", "what did Putin say")."""
-        at = next((i for i, t in enumerate(self.tokens) if t.idx <= start < t.idx + max(1, len(t.text))), None)
+        at = self.token_at(start)
         seen = set()
         while at is not None and at not in seen:
             seen.add(at)
@@ -114,17 +114,19 @@ class Parse:
 
     def governing_preposition(self, start: int) -> str:
         """The preposition a value at character ``start`` hangs from ("in" for "in 874", "in the 1780s")."""
-        for i, token in enumerate(self.tokens):
-            if token.idx <= start < token.idx + max(1, len(token.text)):
-                seen = {i}
-                node = token
-                while node.dep not in ("pobj", "ROOT") and node.head not in seen:
-                    seen.add(node.head)
-                    node = self.tokens[node.head]
-                if node.dep == "pobj":
-                    return self.tokens[node.head].text.lower()
-                return ""
-        return ""
+        at = self.token_at(start)
+        if at is None:
+            return ""
+        seen = {at}
+        node = self.tokens[at]
+        while node.dep not in ("pobj", "ROOT") and node.head not in seen:
+            seen.add(node.head)
+            node = self.tokens[node.head]
+        return self.tokens[node.head].text.lower() if node.dep == "pobj" else ""
+
+    def token_at(self, start: int) -> int | None:
+        """Index of the token holding character ``start``, if any."""
+        return next((i for i, t in enumerate(self.tokens) if t.idx <= start < t.idx + max(1, len(t.text))), None)
 
 
 @functools.lru_cache(maxsize=1)

@@ -696,7 +696,6 @@ class QuestionAnalyser:
 
     def __init__(self, corpus: Corpus) -> None:
         texts = [s.text for s in corpus.sentences]
-        nlp.parse_many(texts)  # in batches; a no-op when the index has read its stored parses
         self.proper = proper_words(texts)
         spans_of = [[sp.text for sp in capitalized_spans(text, self.proper)] for text in texts]
         word_df: dict[str, int] = {}

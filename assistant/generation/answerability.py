@@ -37,6 +37,9 @@ FEATURES = (
 )
 
 
+_AUXILIARIES = frozenset({"be", "do", "have"})  # verbs that carry no content of their own
+
+
 def _content_lemmas(parsed: nlp.Parse, skip: frozenset[str]) -> list[str]:
     return [
         t.lemma.lower()
@@ -54,8 +57,8 @@ def features(
     asked = nlp.parse(question.text)
     sentence = nlp.parse(top.sentence.text)
     have = {t.lemma.lower() for t in sentence.tokens} | {t.text.lower() for t in sentence.tokens}
-    lemmas = _content_lemmas(asked, TYPE_WORDS.get(question.answer_type, frozenset()) | {"be", "do", "have"})
-    verbs = [t.lemma.lower() for t in asked.tokens if t.pos == "VERB" and t.lemma.lower() not in ("be", "do", "have")]
+    lemmas = _content_lemmas(asked, TYPE_WORDS.get(question.answer_type, frozenset()) | _AUXILIARIES)
+    verbs = [t.lemma.lower() for t in asked.tokens if t.pos == "VERB" and t.lemma.lower() not in _AUXILIARIES]
     entities = [
         e.text.lower()
         for e in asked.entities
@@ -82,7 +85,7 @@ def features(
 def _missing_idf(question: Question, top: ScoredSentence, scorer: SentenceScorer) -> float:
     have = scorer.terms(top.sentence)
     missing = [scorer.idf(t) for t in set(question.own_terms) if not t.startswith("#") and t not in have]
-    return max(missing, default=0.0) / scorer.idf("\0never-seen")
+    return max(missing, default=0.0) / scorer.max_idf
 
 
 @dataclass(frozen=True)
