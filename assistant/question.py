@@ -11,6 +11,7 @@ from . import nlp
 from .corpus import Corpus
 from .language import (
     CALENDAR_WORDS,
+    MAGNITUDES,
     STOPWORDS,
     WEEKDAYS,
     Quantity,
@@ -28,7 +29,7 @@ from .language import (
     tokens,
     words,
 )
-from .lexicon import CorpusLexicon, Lexicon
+from .lexicon import CorpusLexicon, Lexicon, world_currencies
 
 # Expected answer types, checked in order; the first pattern that matches wins.
 _LEAD = r"^\W*(?:(?:and|but|so|then|also|ok|okay)\W+)?"  # "And who organised it?" is still a who-question
@@ -74,10 +75,11 @@ _TYPES: list[tuple[str, re.Pattern[str]]] = [
         "fold",
         re.compile(r"\bby what factor\b|\bhow many times\b|\bhow many-fold\b|\bmultipl(y|ied)\b|\b\w+-fold\b.*\?$"),
     ),
+    # "Who … talked up how much the relationship has progressed?" asks for a person: the opening wh-word wins.
     (
         "number",
         re.compile(
-            r"\bhow many\b|\bhow old\b|\bhow much\b|\bwhat (number|percentage|share|proportion|factor)\b|\bby (what|how much) (factor|multiple)\b|\bhow (large|big|fast)\b|\bnumber of\b|\bhow long\b"
+            r"^(?!\W*(?:(?:and|but|so|then|also)\W+)?(?:who|whom)\b).*?(?:\bhow many\b|\bhow old\b|\bhow much\b|\bwhat (number|percentage|share|proportion|factor)\b|\bby (what|how much) (factor|multiple)\b|\bhow (large|big|fast)\b|\bnumber of\b|\bhow long\b)"
         ),
     ),
     # "Which Cambodian cabinet ministers …": up to two modifiers before the person noun; "the fields in
@@ -514,6 +516,31 @@ def _counts(sentence: str, q: Quantity, counted: set[str], question: Question, t
     return bool(rest) and _about_subject(sentence, q.start, replace(question, own_terms=rest), topic_words, lead=True)
 
 
+@functools.lru_cache(maxsize=64)
+def _currency(currencies: frozenset[str]) -> re.Pattern[str]:
+    """Money named by a symbol, a common currency or one of ``currencies``, inflected as the text likes
+    ("krone", "kroner")."""
+    named = "|".join(re.escape(c) + r"\w*" for c in sorted(currencies))
+    return re.compile(rf"[$€£¥₩]|\b(dollars?|usd|euros?|pounds? sterling|{named or 'dollars'})\b", re.IGNORECASE)
+
+
+_MAGNITUDE = re.compile(rf"^\s*({'|'.join(MAGNITUDES)})\b", re.IGNORECASE)
+
+
+def money_end(sentence: str, q: Quantity, currencies: frozenset[str] = frozenset()) -> int | None:
+    """Where the amount of money that number ``q`` starts ends ("240 million kroner", "$5 billion"), or None
+    when ``q`` is no money. Right after a number any country's currency counts; ``currencies`` adds the
+    document's own names for them."""
+    money = _currency(currencies | world_currencies())
+    magnitude = _MAGNITUDE.match(sentence[q.end :])  # "240 million kroner": the currency follows the magnitude
+    rest = q.end + (magnitude.end() if magnitude else 0)
+    gap = len(sentence[rest:]) - len(sentence[rest:].lstrip())
+    unit = money.match(sentence[rest + gap :])
+    if unit:
+        return rest + gap + unit.end()
+    return rest if money.search(sentence[max(0, q.start - 1) : q.start]) else None
+
+
 def acting_parties(
     sentence: str, names: list[Span], question: Question, topic_words: frozenset[str], person_words: frozenset[str]
 ) -> list[Span]:
@@ -554,13 +581,10 @@ def satisfies(
         if s.text.lower() not in asked and not any(s.text.lower() in a or a in s.text.lower() for a in asked)
     ]
     if answer_type == "money":
-        # Currency names of the document's countries, inflected as the text likes ("krone", "kroner").
-        named = "|".join(re.escape(c) + r"\w*" for c in sorted(currencies))
         return bool(
-            re.search(
-                rf"[$€£¥₩]|\b(dollars?|usd|euros?|pounds? sterling|{named or 'dollars'})\b", sentence, re.IGNORECASE
-            )
+            _currency(currencies).search(sentence)
             or _new_entities(sentence, nlp.MONEY, question)
+            or any(money_end(sentence, q, currencies) for q in quantities(sentence))
         )
     if answer_type == "date":
         return has_month(sentence)

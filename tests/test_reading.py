@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from assistant import Assistant, nlp
-from assistant.question import answer_type
+from assistant.language import quantities
+from assistant.question import answer_type, money_end
 
 TOWN = """\
 Holmvik is a small fishing town on the west coast.
@@ -147,3 +148,46 @@ def test_names_a_sentence_gives_answer_a_names_question(tmp_path) -> None:
     )
     answer = Assistant(corpus_dir=corpus, data_dir=tmp_path / "data").ask("What are the names of the new ferries?")
     assert answer.kind == "answer" and "Aurla and Bennick" in answer.text
+
+
+BRIDGE = """\
+Tarnby is a harbour town on the island of Vesk.
+A railway line to Tarnby opened in 1858.
+The new bridge to the mainland cost 240 million kroner to build.
+The first ferry left Tarnby at 6:15 a.m. with 140 passengers on board.
+"""
+
+
+@pytest.fixture(scope="module")
+def bridge_bot(tmp_path_factory) -> Assistant:
+    corpus = tmp_path_factory.mktemp("bridge-corpus")
+    (corpus / "tarnby.txt").write_text(BRIDGE, encoding="utf-8")
+    return Assistant(corpus_dir=corpus, data_dir=tmp_path_factory.mktemp("bridge-data"))
+
+
+def test_money_in_a_currency_of_a_country_the_text_never_names_is_money(bridge_bot: Assistant) -> None:
+    answer = bridge_bot.ask("How much did the bridge cost?")
+    assert answer.kind == "answer", answer.text
+    assert answer.text.startswith("240 million kroner."), answer.text  # the amount first, then the evidence
+
+
+@pytest.mark.parametrize(
+    ("sentence", "number", "amount"),
+    [
+        ("The bridge cost 240 million kroner to build.", "240", "240 million kroner"),
+        ("Exports reached $5 billion last year.", "5", "$5 billion"),
+        ("The ferry carried 140 passengers.", "140", None),
+    ],
+)
+def test_an_amount_of_money_runs_from_its_number_to_its_currency(
+    sentence: str, number: str, amount: str | None
+) -> None:
+    q = next(q for q in quantities(sentence) if q.surface == number)
+    end = money_end(sentence, q)
+    found = sentence[sentence.rfind(" ", 0, q.start) + 1 : end] if end else None
+    assert found == amount
+
+
+def test_the_opening_wh_word_decides_the_answer_type() -> None:
+    assert answer_type("Who at the summit talked up how much the ties have grown?") == "person"
+    assert answer_type("And how many people came?") == "number"

@@ -6,6 +6,7 @@ import re
 
 from ...language import (
     CALENDAR_NAME,
+    MAGNITUDES,
     STOPWORDS,
     Span,
     capitalized_spans,
@@ -21,6 +22,7 @@ from ...question import (
     is_country_like,
     is_person_like,
     is_topical,
+    money_end,
 )
 from ...scoring import ScoredSentence
 from .base import Reader
@@ -77,6 +79,20 @@ def direct(reader: Reader, question: Question, top: ScoredSentence) -> str:
                 words.append(w)
             unit = " " + " ".join(words) if words else ""
         return f"{q.surface[:1].upper()}{q.surface[1:]}{unit}."
+    if question.answer_type == "money":
+        # "240 million kroner", "$5 billion": the amount from its number (or symbol) to its currency.
+        amounts = [
+            (q, end)
+            for q in quantities(text)
+            if q.surface.lower() not in MAGNITUDES
+            and q.key not in {n.key for n in question.numbers}
+            and (end := money_end(text, q, reader.analyser.currencies))
+        ]
+        if not amounts:
+            return ""
+        q, end = max(amounts, key=lambda amount: clause_score(amount[0].start))
+        start = q.start - 1 if q.start and not text[q.start - 1].isspace() else q.start
+        return f"{text[start:end]}."
     if question.answer_type in ("person", "place", "country"):
         titles = {t for n in question.names for t in TITLE.findall(n.text)}
         spans = []
