@@ -20,10 +20,33 @@ for _name, _value in {
 }.items():
     os.environ.setdefault(_name, _value)
 
-from .answer import Answer, Citation  # noqa: E402
-from .core import Assistant, QuestionError  # noqa: E402
-from .corpus import CorpusError  # noqa: E402
-from .index import IndexUnavailable  # noqa: E402
-from .settings import Settings  # noqa: E402
+from typing import TYPE_CHECKING, Any  # noqa: E402
+
+if TYPE_CHECKING:
+    from .answer import Answer, Citation
+    from .core import Assistant
+    from .errors import CorpusError, IndexUnavailable, QuestionError
+    from .settings import Settings
+
+# The public names load on first use (PEP 562): ``assistant ask`` can hand its question to a running chat page
+# without importing the answer engine at all.
+_EXPORTS = {
+    "Answer": "answer",
+    "Citation": "answer",
+    "Assistant": "core",
+    "QuestionError": "errors",
+    "CorpusError": "errors",
+    "IndexUnavailable": "errors",
+    "Settings": "settings",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _EXPORTS:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    import importlib
+
+    return getattr(importlib.import_module(f".{_EXPORTS[name]}", __name__), name)
+
 
 __all__ = ["Answer", "Assistant", "Citation", "CorpusError", "IndexUnavailable", "QuestionError", "Settings"]

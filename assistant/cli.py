@@ -8,19 +8,20 @@ import logging
 import os
 import sys
 import time
+from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, overload
 
 from pydantic import ValidationError
 from rich.console import Console, JustifyMethod
 from rich.table import Table
 
-from . import Assistant, CorpusError, IndexUnavailable, QuestionError, Settings
-from .evaluation import SUITES
-from .generation.rules import RULE_NAMES
-from .settings import explain
+from . import remote
+from .errors import UserError
+from .settings import Settings, explain
 
 if TYPE_CHECKING:
+    from . import Assistant
     from .evaluation import Report
     from .index import Index
 
@@ -44,38 +45,58 @@ def _settings(args: argparse.Namespace) -> Settings:
 
 
 def _assistant(args: argparse.Namespace, **kwargs: Any) -> Assistant:
+    from . import Assistant
+
     with err.status("Loading the model and index…", spinner="dots"):
         return Assistant(_settings(args), **kwargs)
 
 
 def cmd_ask(args: argparse.Namespace) -> int:
-    bot = _assistant(args)
-    answer = bot.ask(" ".join(args.question))
+    question = " ".join(args.question)
+    settings = _settings(args)
+    # A chat page already running with these settings answers at once; otherwise load the engine here.
+    record = None if args.local else remote.ask_page(settings, question)
+    if record is not None:
+        err.print(f"[dim]answered by the chat page at {remote.page_url(settings)} (--local answers here)[/]")
+        if "error" in record:
+            err.print(f"[red]error:[/] {record['error']}", highlight=False)
+            return 2
+        answer, several = record["answer"], bool(record["several"])
+    else:
+        bot = _assistant(args)
+        answer = bot.ask(question).to_dict()
+        several = len(bot.corpus.documents) > 1  # name the document only when there is a choice
+    _print_answer(answer, several, args)
+    return 0
+
+
+def _print_answer(answer: dict[str, Any], several: bool, args: argparse.Namespace) -> None:
+    """``answer`` is ``Answer.to_dict()``, whichever process answered."""
     if args.json:
-        print(json.dumps(answer.to_dict(), indent=2, ensure_ascii=False))
-        return 0
+        print(json.dumps(answer, indent=2, ensure_ascii=False))
+        return
     label = {
         "answer": "",
         "refusal": "[yellow](not in the article)[/] ",
         "correction": "[magenta](premise corrected)[/] ",
-    }[answer.kind]
+    }[answer["kind"]]
     if label:
         console.print(label, end="")
-    console.print(answer.text, markup=False, highlight=False)
-    if answer.citations:
+    console.print(answer["text"], markup=False, highlight=False)
+    if answer["citations"]:
         console.print("\n[bold]Sources[/]")
-        several = len(bot.corpus.documents) > 1  # name the document only when there is a choice
-        for c in answer.citations:
-            source = f"{c.title}, paragraph {c.paragraph}" if several else f"paragraph {c.paragraph}"
-            console.print(f"  \\[{c.marker}] {source}: ", end="", highlight=False)
-            console.print(c.text, markup=False, highlight=False)
+        for c in answer["citations"]:
+            source = f"{c['title']}, paragraph {c['paragraph']}" if several else f"paragraph {c['paragraph']}"
+            console.print(f"  \\[{c['marker']}] {source}: ", end="", highlight=False)
+            console.print(c["text"], markup=False, highlight=False)
     if args.timings:
-        console.print(f"\n[dim]timings: {answer.timings}[/]")
-    return 0
+        console.print(f"\n[dim]timings: {answer['timings']}[/]")
 
 
 def cmd_index(args: argparse.Namespace) -> int:
     started = time.perf_counter()
+    from . import Assistant
+
     bot = Assistant(_settings(args), rebuild=args.rebuild, progress=True)
     ix = bot.index
     for note in ix.notes + [f"skipped {s}" for s in bot.corpus.skipped]:
@@ -300,6 +321,33 @@ def cmd_bench(args: argparse.Namespace) -> int:
     return bench.main([*argv, "--report-dir", args.report_dir])
 
 
+class _Choices(Sequence[str]):
+    """Names a flag accepts (eval suites, answer rules), read from the engine only when the flag is used or
+    its help shown: building the parser must not import the engine (``ask`` may not need it)."""
+
+    def __init__(self, kind: str) -> None:
+        self.kind = kind
+
+    def _names(self) -> list[str]:
+        if self.kind == "suites":
+            from .evaluation import SUITES
+
+            return list(SUITES)
+        from .generation.rules import RULE_NAMES
+
+        return list(RULE_NAMES)
+
+    @overload
+    def __getitem__(self, index: int) -> str: ...
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[str]: ...
+    def __getitem__(self, index: int | slice) -> str | Sequence[str]:
+        return self._names()[index]
+
+    def __len__(self) -> int:
+        return len(self._names())
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="assistant",
@@ -326,6 +374,9 @@ def build_parser() -> argparse.ArgumentParser:
     ask.add_argument("--json", action="store_true", help="print the full Answer as JSON")
     ask.add_argument("--timings", action="store_true", help="print per-stage timings")
     ask.add_argument("-k", type=int, help="passages handed to the generator")
+    ask.add_argument(
+        "--local", action="store_true", help="answer in this process even when a chat page with the same settings runs"
+    )
     ask.set_defaults(func=cmd_ask)
 
     index = sub.add_parser("index", help="build the index (reused when the corpus is unchanged)")
@@ -339,7 +390,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--config", default="hybrid-rerank", help="named configuration (dense, bm25, hybrid, hybrid-rerank)"
     )
     ev.add_argument("--compare", nargs="+", metavar="CONFIG", help="run several configurations into one report")
-    ev.add_argument("--suite", action="append", choices=list(SUITES), help="suite(s) to run (default: all)")
+    ev.add_argument(
+        "--suite",
+        action="append",
+        choices=_Choices("suites"),
+        metavar="SUITE",
+        help="suite(s) to run (default: all): %(choices)s",
+    )
     ev.add_argument("--calibrate", action="store_true", help="fit the refusal threshold on the suite")
     ev.add_argument(
         "--fit", action="store_true", help="refit the answerability model on the development suites of three documents"
@@ -347,9 +404,9 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument(
         "--without",
         action="append",
-        choices=RULE_NAMES,
+        choices=_Choices("rules"),
         metavar="RULE",
-        help=f"switch an answer-rule family off (repeatable): {', '.join(RULE_NAMES)}",
+        help="switch an answer-rule family off (repeatable): %(choices)s",
     )
     ev.add_argument(
         "--ablation",
@@ -393,7 +450,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         code: int = args.func(args)  # the chosen subcommand's cmd_* function
         return code
-    except (CorpusError, IndexUnavailable, QuestionError) as exc:
+    except UserError as exc:
         err.print(f"[red]error:[/] {exc}", highlight=False)
         return 2
     except ValidationError as exc:  # invalid settings from env vars or flags
@@ -402,6 +459,7 @@ def main(argv: list[str] | None = None) -> int:
     except ValueError as exc:
         err.print(f"[red]invalid configuration:[/] {exc}", highlight=False)
         return 2
+
     except KeyboardInterrupt:
         return 130
 

@@ -20,6 +20,7 @@ from .answer import Answer
 from .chain import build_chain, build_retrieval
 from .corpus import load_corpus
 from .embeddings import MiniLMEmbeddings
+from .errors import QuestionError
 from .generation import AnswerGenerator, ExtractiveGenerator
 from .generation.answerability import AnswerabilityModel
 from .generation.base import LIVE_TEXT
@@ -29,10 +30,6 @@ from .scoring import SentenceScorer
 from .settings import Settings
 
 log = logging.getLogger(__name__)
-
-
-class QuestionError(ValueError):
-    """The question cannot be answered as given (empty, too long); the message is safe to show a user."""
 
 
 @functools.cache

@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypedDict
 
+from .errors import CorpusError
+
 log = logging.getLogger(__name__)
 
 SUFFIXES = (".txt", ".md")
@@ -65,10 +67,6 @@ _ABBREVIATIONS = {
 # A candidate boundary: terminal punctuation, optional closing quotes/brackets, whitespace, then a capital,
 # digit or opening quote.
 _BOUNDARY = re.compile(r"[.!?][\"'”’)\]]*(\s+)(?=[\"“‘(\[]?[A-Z0-9])")
-
-
-class CorpusError(Exception):
-    """The corpus cannot be loaded; the message says what to fix."""
 
 
 @dataclass(frozen=True)

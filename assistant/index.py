@@ -41,6 +41,7 @@ from . import nlp
 from .chunking import Chunk, chunk_document
 from .corpus import Corpus, Sentence
 from .embeddings import MiniLMEmbeddings
+from .errors import IndexUnavailable
 from .language import tokens
 from .settings import Settings
 
@@ -58,10 +59,6 @@ COPY_BATCH = 1024  # records copied per Chroma get/add when reusing vectors
 
 
 QUERY_TIMEOUT = 30.0  # seconds a single request to a Chroma server may take once connected
-
-
-class IndexUnavailable(Exception):
-    """The index cannot be opened or built; the message says why and what to do."""
 
 
 def sentence_id(sentence: Sentence) -> str:

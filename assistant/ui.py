@@ -29,9 +29,11 @@ from typing import Any
 
 import gradio as gr
 
+from . import remote
 from .answer import Answer, Citation
-from .core import Assistant, QuestionError
+from .core import Assistant
 from .corpus import Corpus, Document
+from .errors import QuestionError
 
 log = logging.getLogger(__name__)
 
@@ -408,6 +410,22 @@ class ChatPage:
             "message_index": index,
         }
 
+    def answer_record(self, question: str) -> dict[str, Any]:
+        """The ``/answer`` API for ``assistant ask`` (``remote.ask_page``): one question, no history, the
+        answer as ``Answer.to_dict()`` (or the error a question gets), with the settings it was answered with."""
+        record: dict[str, Any] = {
+            "service": remote.SERVICE,
+            "settings": remote.signature(self.bot.settings),
+            "several": len(self.bot.corpus.documents) > 1,
+        }
+        try:
+            record["answer"] = self.bot.ask(question).to_dict()
+        except QuestionError as error:
+            record["error"] = str(error)
+        except Exception:  # the asker answers locally instead; the traceback stays in this log
+            log.exception("answering %r for the /answer API failed", question[:200])
+        return record
+
     # -- layout --------------------------------------------------------------------------------------
     def build(self) -> gr.Blocks:
         text = page_text(self.bot.corpus)
@@ -452,6 +470,9 @@ class ChatPage:
         demo.title = text.title  # the browser tab's title is set as text, so it keeps its own characters
         with demo:
             chatbot.like(self.feedback, [chatbot], None, api_visibility="private")
+            gr.api(  # type: ignore[attr-defined]  # gradio exports it lazily
+                self.answer_record, api_name=remote.API, api_visibility="undocumented"
+            )
         # ChatInterface gives the /respond API and the page's own submit/example events separate queues, each
         # allowed settings.concurrency at once; share one so the limit holds for the process.
         for block_fn in demo.fns.values():

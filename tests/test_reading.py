@@ -21,11 +21,16 @@ Today the ferry carries about 900 passengers a day to the island of Vær.
 """
 
 
+def _bot_over(tmp_path_factory, filename: str, text: str) -> Assistant:
+    """An assistant whose whole corpus is ``text``, written here as ``filename``."""
+    corpus = tmp_path_factory.mktemp("corpus")
+    (corpus / filename).write_text(text, encoding="utf-8")
+    return Assistant(corpus_dir=corpus, data_dir=tmp_path_factory.mktemp("data"))
+
+
 @pytest.fixture(scope="module")
 def town_bot(tmp_path_factory) -> Assistant:
-    corpus = tmp_path_factory.mktemp("town-corpus")
-    (corpus / "holmvik.txt").write_text(TOWN, encoding="utf-8")
-    return Assistant(corpus_dir=corpus, data_dir=tmp_path_factory.mktemp("town-data"))
+    return _bot_over(tmp_path_factory, "holmvik.txt", TOWN)
 
 
 @pytest.mark.parametrize(
@@ -79,9 +84,7 @@ German merchants from Lübeck opened a trading house on the harbour in the 1320s
 
 @pytest.fixture(scope="module")
 def emigration_bot(tmp_path_factory) -> Assistant:
-    corpus = tmp_path_factory.mktemp("emigration-corpus")
-    (corpus / "holmvik-history.txt").write_text(EMIGRATION, encoding="utf-8")
-    return Assistant(corpus_dir=corpus, data_dir=tmp_path_factory.mktemp("emigration-data"))
+    return _bot_over(tmp_path_factory, "holmvik-history.txt", EMIGRATION)
 
 
 def test_a_decade_holding_a_year_of_the_text_is_no_false_premise(emigration_bot: Assistant) -> None:
@@ -160,9 +163,7 @@ The first ferry left Tarnby at 6:15 a.m. with 140 passengers on board.
 
 @pytest.fixture(scope="module")
 def bridge_bot(tmp_path_factory) -> Assistant:
-    corpus = tmp_path_factory.mktemp("bridge-corpus")
-    (corpus / "tarnby.txt").write_text(BRIDGE, encoding="utf-8")
-    return Assistant(corpus_dir=corpus, data_dir=tmp_path_factory.mktemp("bridge-data"))
+    return _bot_over(tmp_path_factory, "tarnby.txt", BRIDGE)
 
 
 def test_money_in_a_currency_of_a_country_the_text_never_names_is_money(bridge_bot: Assistant) -> None:
