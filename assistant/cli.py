@@ -7,6 +7,7 @@ import json
 import logging
 import os
 import sys
+import threading
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -135,6 +136,8 @@ def cmd_chat(args: argparse.Namespace) -> int:
     # the process's own, from the command, as the user waited it (Gradio's import and ours included).
     app = launch(bot, host=args.host, port=args.port, share=args.share or None, prevent_thread_lock=True)
     err.print(f"Ready in {_process_seconds(started):.1f} s. Open {app.local_url}")
+    # While the newcomer opens the page, load what the first answer would otherwise wait for (about 1 s).
+    threading.Thread(target=bot.warm_up, name="warm-up", daemon=True).start()
     app.block_thread()
     return 0
 

@@ -16,6 +16,7 @@ from typing import Any
 
 from langchain_core.documents import Document
 
+from . import nlp
 from .answer import Answer
 from .chain import build_chain, build_retrieval
 from .corpus import load_corpus
@@ -172,6 +173,17 @@ class Assistant:
             raise ValueError("configure() cannot change what the index is built from; make a new Assistant")
         clone._build()
         return clone
+
+    def warm_up(self) -> None:
+        """Pay the lazy loads (spaCy's pipeline, the embedding session, the lexical index) now, with a question
+        about the article's first sentence, so a serving process's first user does not. Never raises: a real
+        problem is the first question's to report."""
+        question = f"What does the article say about {self.corpus.sentences[0].text[:80]}?"
+        try:
+            nlp.parse(question)
+            self.retrieve(question)
+        except Exception:
+            log.debug("warm-up failed", exc_info=True)
 
     # -- the public calls ----------------------------------------------------------------------
     def ask(self, question: str, history: list[dict[str, Any]] | None = None) -> Answer:

@@ -1,5 +1,8 @@
 """The Python API end to end on the real model and real Chroma (tmp data dirs)."""
 
+import subprocess
+import sys
+
 import pytest
 
 from assistant import Answer, Assistant, Citation, CorpusError, QuestionError, Settings
@@ -71,3 +74,15 @@ def test_bad_env_value_is_reported(monkeypatch):
     monkeypatch.setenv("ASSISTANT_K", "zero")
     with pytest.raises(ValueError, match="k"):
         Settings()
+
+
+def test_warm_up_loads_what_the_first_answer_would_wait_for(bot) -> None:
+    # A fresh process: the session's own bot has long loaded everything.
+    probe = (
+        "import sys; from assistant import Assistant, Settings; "
+        f"bot = Assistant(Settings(data_dir={str(bot.settings.data_dir)!r})); "
+        "before = 'spacy' in sys.modules; bot.warm_up(); "
+        "from assistant import nlp; print(before, nlp.pipeline.cache_info().currsize)"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=300)
+    assert done.stdout.split() == ["False", "1"], done.stderr
