@@ -7,11 +7,10 @@ import json
 import logging
 import os
 import sys
-import threading
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, overload
+from typing import TYPE_CHECKING, Any, cast, overload
 
 from pydantic import ValidationError
 from rich.console import Console, JustifyMethod
@@ -129,15 +128,26 @@ def _process_seconds(fallback_start: float) -> float:
 
 def cmd_chat(args: argparse.Namespace) -> int:
     started = time.perf_counter()
-    from .ui import launch
+    from .corpus import load_corpus
+    from .ui import PendingAssistant, launch
 
-    bot = _assistant(args)
-    # "Ready" only once the page answers, so a newcomer who opens the link at once finds it up; the time is
-    # the process's own, from the command, as the user waited it (Gradio's import and ours included).
-    app = launch(bot, host=args.host, port=args.port, share=args.share or None, prevent_thread_lock=True)
+    settings = _settings(args)
+    # The page is served first, built from the corpus alone; the engine (index, models) loads next, while the
+    # newcomer opens the link. "Ready" means the page is there: a question asked before the engine is up
+    # waits for it.
+    pending = PendingAssistant(settings, load_corpus(settings.corpus_dir, extra_dirs=[settings.library_dir]))
+    app = launch(
+        cast("Assistant", pending), host=args.host, port=args.port, share=args.share or None, prevent_thread_lock=True
+    )
     err.print(f"Ready in {_process_seconds(started):.1f} s. Open {app.local_url}")
-    # While the newcomer opens the page, load what the first answer would otherwise wait for (about 1 s).
-    threading.Thread(target=bot.warm_up, name="warm-up", daemon=True).start()
+    try:
+        bot = _assistant(args)
+    except BaseException:
+        app.close()  # an engine that cannot start (a damaged index, say) ends the command, as before the page
+        raise
+    pending.ready(bot)
+    bot.warm_up()  # what the first answer would otherwise wait for (spaCy, the embedding session)
+    err.print(f"[dim]Answering (engine loaded in {_process_seconds(started):.1f} s).[/]")
     app.block_thread()
     return 0
 

@@ -14,6 +14,8 @@ Every string that reaches the browser from the user or the corpus is escaped her
 The chat endpoint is ``/respond`` (``gradio_client.Client(url).predict(message, api_name="/respond")``).
 """
 
+from __future__ import annotations
+
 import html
 import inspect
 import json
@@ -25,15 +27,18 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import gradio as gr
 
 from . import remote
 from .answer import Answer, Citation
-from .core import Assistant
 from .corpus import Corpus, Document
 from .errors import QuestionError
+
+if TYPE_CHECKING:  # the engine loads after the page is up (``PendingAssistant``)
+    from .core import Assistant
+    from .settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -481,6 +486,26 @@ class ChatPage:
         demo.queue(default_concurrency_limit=self.bot.settings.concurrency)
         demo.summit_page = self  # type: ignore[attr-defined]  # tests and callers reach respond/feedback here
         return demo
+
+
+class PendingAssistant:
+    """Stands in for the ``Assistant`` while it loads after the page is up (``assistant chat``): the page is
+    built from the corpus and settings, which are there at once; any other use waits for ``ready(bot)``.
+    A question asked in the first second is answered a little later, not refused."""
+
+    def __init__(self, settings: Settings, corpus: Corpus) -> None:
+        self.settings = settings
+        self.corpus = corpus
+        self._loaded = threading.Event()
+        self._bot: Assistant | None = None
+
+    def ready(self, bot: Assistant) -> None:
+        self._bot, self.corpus = bot, bot.corpus
+        self._loaded.set()
+
+    def __getattr__(self, name: str) -> Any:
+        self._loaded.wait()
+        return getattr(self._bot, name)
 
 
 _FEEDBACK_LOCK = threading.Lock()

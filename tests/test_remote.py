@@ -73,3 +73,26 @@ def test_a_bad_question_gets_the_pages_message_not_a_fallback(bot, app, question
     same = Settings(data_dir=bot.settings.data_dir, models_dir=bot.settings.models_dir, port=_port(app))
     record = remote.ask_page(same, question)
     assert record is not None and "error" in record and "answer" not in record
+
+
+def test_a_page_served_before_its_engine_answers_once_the_engine_is_ready(bot) -> None:
+    # `assistant chat` serves the page first and loads the engine next: a question asked in between waits.
+    import threading
+
+    from assistant.ui import PendingAssistant, launch
+
+    pending = PendingAssistant(bot.settings, bot.corpus)
+    app = launch(pending, port=free_port(), prevent_thread_lock=True, quiet=True)  # type: ignore[arg-type]
+    try:
+        settings = bot.settings.with_overrides(port=_port(app))
+        records: list[dict | None] = []
+        asking = threading.Thread(target=lambda: records.append(remote.ask_page(settings, QUESTION)))
+        asking.start()
+        asking.join(timeout=2)
+        assert asking.is_alive()  # waiting for the engine, not refused
+        pending.ready(bot)
+        asking.join(timeout=60)
+        assert records and records[0] is not None
+        assert records[0]["answer"]["text"] == bot.ask(QUESTION).text
+    finally:
+        app.close()
