@@ -11,7 +11,8 @@ Every string that reaches the browser from the user or the corpus is escaped her
 * Gradio's own sanitiser stays on (``sanitize_html=True``) and a Content-Security-Policy ``<meta>`` limits
   images to the page's own origin, as second and third lines of defence.
 
-The chat endpoint is ``/respond`` (``gradio_client.Client(url).predict(message, api_name="/respond")``).
+The chat endpoint is ``/respond`` (``gradio_client.Client(url).predict(message, api_name="/respond")``);
+``/answer`` answers one question as ``Answer.to_dict()`` for ``assistant ask`` (``remote.py``).
 """
 
 from __future__ import annotations
