@@ -151,6 +151,8 @@ class Index:
             nlp.parse_many(texts)
         elif not nlp.load_parses(path):
             nlp.save_parses(path, texts)
+            if path.exists():
+                _drop_siblings(path, self.collection_name.rsplit("-", 1)[0])
 
     @functools.cached_property
     def bm25(self) -> bm25s.BM25:
@@ -226,9 +228,18 @@ def _save_bm25(engine: bm25s.BM25, path: Path, prefix: str) -> None:
         log.info("cannot save the BM25 index to %s: %s", path, exc)
         shutil.rmtree(temp, ignore_errors=True)
         return
+    _drop_siblings(path, prefix)
+
+
+def _drop_siblings(path: Path, prefix: str) -> None:
+    """Remove what lies beside ``path`` for the prefix's other collections (or an older format): no open can
+    use it any more, since the index keeps one collection per prefix."""
     for other in path.parent.iterdir():
         if other != path and other.name.startswith(f"{prefix}-"):
-            shutil.rmtree(other, ignore_errors=True)
+            if other.is_dir():
+                shutil.rmtree(other, ignore_errors=True)
+            else:
+                other.unlink(missing_ok=True)
 
 
 def chunk_corpus(corpus: Corpus, embeddings: MiniLMEmbeddings, settings: Settings) -> list[Chunk]:

@@ -142,6 +142,18 @@ def test_sentence_parses_are_kept_with_the_index_and_read_back(tmp_path) -> None
     assert "874" in [e.text for e in nlp._PARSES[TOWN.splitlines()[1]].entities]
 
 
+def test_parses_of_a_superseded_collection_are_removed(tmp_path) -> None:
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "holmvik.txt").write_text(TOWN, encoding="utf-8")
+    Assistant(corpus_dir=corpus, data_dir=tmp_path / "data")
+    [before] = (tmp_path / "data" / "nlp").glob("*.pkl")
+    (corpus / "holmvik.txt").write_text(TOWN + "The harbour was rebuilt in 1999.\n", encoding="utf-8")
+    Assistant(corpus_dir=corpus, data_dir=tmp_path / "data")  # a changed corpus: a new collection
+    [after] = (tmp_path / "data" / "nlp").glob("*.pkl")
+    assert after != before
+
+
 def test_names_a_sentence_gives_answer_a_names_question(tmp_path) -> None:
     corpus = tmp_path / "corpus"
     corpus.mkdir()
