@@ -19,7 +19,7 @@ from langchain_core.documents import Document
 from . import nlp
 from .answer import Answer
 from .chain import build_chain, build_retrieval
-from .corpus import load_corpus
+from .corpus import Corpus, load_corpus
 from .embeddings import MiniLMEmbeddings
 from .errors import QuestionError
 from .generation import AnswerGenerator, ExtractiveGenerator
@@ -118,8 +118,15 @@ class Assistant:
     """
 
     def __init__(
-        self, settings: Settings | None = None, *, rebuild: bool = False, progress: bool = False, **overrides: Any
+        self,
+        settings: Settings | None = None,
+        *,
+        rebuild: bool = False,
+        progress: bool = False,
+        corpus: Corpus | None = None,
+        **overrides: Any,
     ) -> None:
+        """``corpus``: the settings' corpus when the caller has already read it (``assistant chat``)."""
         started = time.perf_counter()
         base = settings or Settings()
         self.settings = base.with_overrides(**overrides)
@@ -128,7 +135,11 @@ class Assistant:
             from .index import _client
 
             _client(self.settings)
-        self.corpus = load_corpus(self.settings.corpus_dir, extra_dirs=[self.settings.library_dir])
+        self.corpus = (
+            corpus
+            if corpus is not None
+            else load_corpus(self.settings.corpus_dir, extra_dirs=[self.settings.library_dir])
+        )
         self.embeddings = shared_embeddings(self.settings)
         self.index: Index = open_index(self.corpus, self.embeddings, self.settings, rebuild=rebuild, progress=progress)
         self._build()

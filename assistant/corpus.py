@@ -110,6 +110,11 @@ class Corpus:
     _by_id: dict[str, Document] = field(default_factory=dict, repr=False)
 
     @property
+    def several_documents(self) -> bool:
+        """Whether a citation must name its document (with one, the paragraph says where)."""
+        return len(self.documents) > 1
+
+    @property
     def sentences(self) -> list[Sentence]:
         return [s for d in self.documents for s in d.sentences]
 

@@ -79,7 +79,7 @@ _TYPES: list[tuple[str, re.Pattern[str]]] = [
     (
         "number",
         re.compile(
-            r"^(?!\W*(?:(?:and|but|so|then|also)\W+)?(?:who|whom)\b).*?(?:\bhow many\b|\bhow old\b|\bhow much\b|\bwhat (number|percentage|share|proportion|factor)\b|\bby (what|how much) (factor|multiple)\b|\bhow (large|big|fast)\b|\bnumber of\b|\bhow long\b)"
+            rf"^(?!{_LEAD}(?:who|whom)\b).*?(?:\bhow many\b|\bhow old\b|\bhow much\b|\bwhat (number|percentage|share|proportion|factor)\b|\bby (what|how much) (factor|multiple)\b|\bhow (large|big|fast)\b|\bnumber of\b|\bhow long\b)"
         ),
     ),
     # "Which Cambodian cabinet ministers …": up to two modifiers before the person noun; "the fields in
@@ -524,21 +524,21 @@ def _currency(currencies: frozenset[str]) -> re.Pattern[str]:
     return re.compile(rf"[$€£¥₩]|\b(dollars?|usd|euros?|pounds? sterling|{named or 'dollars'})\b", re.IGNORECASE)
 
 
-_MAGNITUDE = re.compile(rf"^\s*({'|'.join(MAGNITUDES)})\b", re.IGNORECASE)
+_MAGNITUDE = re.compile(rf"\s*({'|'.join(MAGNITUDES)})\b", re.IGNORECASE)
 
 
-def money_end(sentence: str, q: Quantity, currencies: frozenset[str] = frozenset()) -> int | None:
-    """Where the amount of money that number ``q`` starts ends ("240 million kroner", "$5 billion"), or None
-    when ``q`` is no money. Right after a number any country's currency counts; ``currencies`` adds the
-    document's own names for them."""
+def money_span(sentence: str, q: Quantity, currencies: frozenset[str] = frozenset()) -> tuple[int, int] | None:
+    """Where the amount of money that number ``q`` is part of starts and ends ("240 million kroner", "$5
+    billion"), or None when ``q`` is no money. Right after a number any country's currency counts;
+    ``currencies`` adds the document's own names for them."""
     money = _currency(currencies | world_currencies())
-    magnitude = _MAGNITUDE.match(sentence[q.end :])  # "240 million kroner": the currency follows the magnitude
-    rest = q.end + (magnitude.end() if magnitude else 0)
-    gap = len(sentence[rest:]) - len(sentence[rest:].lstrip())
-    unit = money.match(sentence[rest + gap :])
+    magnitude = _MAGNITUDE.match(sentence, q.end)  # "240 million kroner": the currency follows the magnitude
+    rest = magnitude.end() if magnitude else q.end
+    unit = money.match(sentence, len(sentence) - len(sentence[rest:].lstrip()))  # past the space before it
     if unit:
-        return rest + gap + unit.end()
-    return rest if money.search(sentence[max(0, q.start - 1) : q.start]) else None
+        return q.start, unit.end()
+    symbol = q.start > 0 and money.match(sentence, q.start - 1, q.start)
+    return (q.start - 1, rest) if symbol else None
 
 
 def acting_parties(
@@ -584,7 +584,7 @@ def satisfies(
         return bool(
             _currency(currencies).search(sentence)
             or _new_entities(sentence, nlp.MONEY, question)
-            or any(money_end(sentence, q, currencies) for q in quantities(sentence))
+            or any(money_span(sentence, q, currencies) for q in quantities(sentence))
         )
     if answer_type == "date":
         return has_month(sentence)

@@ -30,18 +30,23 @@ def signature(settings: Any) -> dict[str, Any]:
     return {key: value for key, value in dumped.items() if key not in SERVING_FIELDS}
 
 
+def _address(settings: Any) -> tuple[str, int]:
+    """Where a page of ``settings`` listens, as this machine reaches it (a page bound to every interface
+    answers on loopback)."""
+    return (settings.host if settings.host not in ("0.0.0.0", "::", "") else "127.0.0.1"), settings.port
+
+
 def page_url(settings: Any) -> str:
-    host = settings.host if settings.host not in ("0.0.0.0", "::", "") else "127.0.0.1"
-    return f"http://{host}:{settings.port}"
+    host, port = _address(settings)
+    return f"http://{host}:{port}"
 
 
 def ask_page(settings: Any, question: str, timeout: float = 60.0) -> dict[str, Any] | None:
     """The running page's record for ``question`` (``{"answer": …}`` or ``{"error": …}``), or None when no
     page of this assistant with these settings answers."""
     base = page_url(settings)
-    host, port = base.removeprefix("http://").rsplit(":", 1)
     try:
-        socket.create_connection((host, int(port)), timeout=CONNECT_TIMEOUT).close()
+        socket.create_connection(_address(settings), timeout=CONNECT_TIMEOUT).close()
     except OSError:
         return None
     try:

@@ -422,7 +422,7 @@ class ChatPage:
         record: dict[str, Any] = {
             "service": remote.SERVICE,
             "settings": remote.signature(self.bot.settings),
-            "several": len(self.bot.corpus.documents) > 1,
+            "several": self.bot.corpus.several_documents,
         }
         try:
             record["answer"] = self.bot.ask(question).to_dict()

@@ -9,7 +9,7 @@ import pytest
 
 from assistant import Assistant, nlp
 from assistant.language import quantities
-from assistant.question import answer_type, money_end
+from assistant.question import answer_type, money_span
 
 TOWN = """\
 Holmvik is a small fishing town on the west coast.
@@ -131,26 +131,25 @@ def test_a_role_given_by_apposition_is_corrected_by_the_documents_role(tmp_path)
     assert answer.kind == "correction" and "regional transport commissioner, not mayor" in answer.text
 
 
-def test_sentence_parses_are_kept_with_the_index_and_read_back(tmp_path) -> None:
+def _index_town(tmp_path: Path, text: str) -> list[Path]:
+    """Index ``text`` as the only document in ``tmp_path``; the sentence-parse files the index keeps."""
     corpus = tmp_path / "corpus"
-    corpus.mkdir()
-    (corpus / "holmvik.txt").write_text(TOWN, encoding="utf-8")
+    corpus.mkdir(exist_ok=True)
+    (corpus / "holmvik.txt").write_text(text, encoding="utf-8")
     Assistant(corpus_dir=corpus, data_dir=tmp_path / "data")
-    [stored] = (tmp_path / "data" / "nlp").glob("*.pkl")
+    return list((tmp_path / "data" / "nlp").glob("*.pkl"))
+
+
+def test_sentence_parses_are_kept_with_the_index_and_read_back(tmp_path) -> None:
+    [stored] = _index_town(tmp_path, TOWN)
     nlp._PARSES.clear()  # a fresh process: nothing parsed yet
     assert nlp.load_parses(stored)
     assert "874" in [e.text for e in nlp._PARSES[TOWN.splitlines()[1]].entities]
 
 
 def test_parses_of_a_superseded_collection_are_removed(tmp_path) -> None:
-    corpus = tmp_path / "corpus"
-    corpus.mkdir()
-    (corpus / "holmvik.txt").write_text(TOWN, encoding="utf-8")
-    Assistant(corpus_dir=corpus, data_dir=tmp_path / "data")
-    [before] = (tmp_path / "data" / "nlp").glob("*.pkl")
-    (corpus / "holmvik.txt").write_text(TOWN + "The harbour was rebuilt in 1999.\n", encoding="utf-8")
-    Assistant(corpus_dir=corpus, data_dir=tmp_path / "data")  # a changed corpus: a new collection
-    [after] = (tmp_path / "data" / "nlp").glob("*.pkl")
+    [before] = _index_town(tmp_path, TOWN)
+    [after] = _index_town(tmp_path, TOWN + "The harbour was rebuilt in 1999.\n")  # a new collection
     assert after != before
 
 
@@ -196,9 +195,8 @@ def test_an_amount_of_money_runs_from_its_number_to_its_currency(
     sentence: str, number: str, amount: str | None
 ) -> None:
     q = next(q for q in quantities(sentence) if q.surface == number)
-    end = money_end(sentence, q)
-    found = sentence[sentence.rfind(" ", 0, q.start) + 1 : end] if end else None
-    assert found == amount
+    span = money_span(sentence, q)
+    assert (sentence[span[0] : span[1]] if span else None) == amount
 
 
 def test_the_opening_wh_word_decides_the_answer_type() -> None:

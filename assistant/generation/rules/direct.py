@@ -22,7 +22,7 @@ from ...question import (
     is_country_like,
     is_person_like,
     is_topical,
-    money_end,
+    money_span,
 )
 from ...scoring import ScoredSentence
 from .base import Reader
@@ -46,8 +46,8 @@ def direct(reader: Reader, question: Question, top: ScoredSentence) -> str:
         return max((float(c) for (a, b), c in zip(parts, closeness, strict=True) if a <= pos < b), default=0.0)
 
     asked = {normalise(n.text) for n in question.names} | {normalise(n) for n in question.context_names}
+    asked_keys = {q.key for q in question.numbers}
     if question.answer_type in ("number", "year", "fold", "time"):
-        asked_keys = {q.key for q in question.numbers}
         wanted_unit = {"year": "year", "fold": "fold", "time": "year"}.get(question.answer_type)  # "when" → a year
         found = [
             q
@@ -82,16 +82,15 @@ def direct(reader: Reader, question: Question, top: ScoredSentence) -> str:
     if question.answer_type == "money":
         # "240 million kroner", "$5 billion": the amount from its number (or symbol) to its currency.
         amounts = [
-            (q, end)
+            span
             for q in quantities(text)
             if q.surface.lower() not in MAGNITUDES
-            and q.key not in {n.key for n in question.numbers}
-            and (end := money_end(text, q, reader.analyser.currencies))
+            and q.key not in asked_keys
+            and (span := money_span(text, q, reader.analyser.currencies))
         ]
         if not amounts:
             return ""
-        q, end = max(amounts, key=lambda amount: clause_score(amount[0].start))
-        start = q.start - 1 if q.start and not text[q.start - 1].isspace() else q.start
+        start, end = max(amounts, key=lambda span: clause_score(span[0]))
         return f"{text[start:end]}."
     if question.answer_type in ("person", "place", "country"):
         titles = {t for n in question.names for t in TITLE.findall(n.text)}
