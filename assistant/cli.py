@@ -17,7 +17,7 @@ from rich.console import Console, JustifyMethod
 from rich.table import Table
 
 from . import remote
-from .errors import UserError
+from .errors import QuestionError, UserError
 from .settings import Settings, explain
 
 if TYPE_CHECKING:
@@ -59,13 +59,11 @@ def cmd_ask(args: argparse.Namespace) -> int:
     if record is not None:
         err.print(f"[dim]answered by the chat page at {remote.page_url(settings)} (--local answers here)[/]")
         if "error" in record:
-            err.print(f"[red]error:[/] {record['error']}", highlight=False)
-            return 2
+            raise QuestionError(record["error"])  # the page's message, shown as a local one would be
         answer, several = record["answer"], bool(record["several"])
     else:
         bot = _assistant(args)
-        answer = bot.ask(question).to_dict()
-        several = len(bot.corpus.documents) > 1  # name the document only when there is a choice
+        answer, several = bot.ask(question).to_dict(), bot.corpus.several_documents
     _print_answer(answer, several, args)
     return 0
 
@@ -141,7 +139,7 @@ def cmd_chat(args: argparse.Namespace) -> int:
     )
     err.print(f"Ready in {_process_seconds(started):.1f} s. Open {app.local_url}")
     try:
-        bot = _assistant(args)
+        bot = _assistant(args, corpus=pending.corpus)  # the corpus the page was built from, not read again
     except BaseException:
         app.close()  # an engine that cannot start (a damaged index, say) ends the command, as before the page
         raise
@@ -334,6 +332,32 @@ def cmd_bench(args: argparse.Namespace) -> int:
     return bench.main([*argv, "--report-dir", args.report_dir])
 
 
+def cmd_train(args: argparse.Namespace) -> int:
+    from .squad import SquadFormatError
+    from .train import TrainConfig, run
+
+    config = TrainConfig(
+        squad2=args.squad2,
+        squad1=args.squad1,
+        out=args.out or Settings().data_dir / "reader",
+        seed=args.seed,
+        squad1_questions=args.squad1_questions,
+        minutes=args.minutes,
+        max_steps=args.max_steps,
+        validation_questions=args.validation_questions,
+    )
+    try:
+        report = run(config, command="assistant " + " ".join(sys.argv[1:]), progress=not args.quiet)
+    except SquadFormatError as exc:
+        raise UserError(str(exc)) from exc
+    row = report["int8"]["at_threshold"]
+    console.print(
+        f"reader written to {config.out}: validation overall {row['overall']:.3f} (answerable {row['has_answer']:.3f}, "
+        f"unanswerable {row['no_answer']:.3f}) at threshold {row['threshold']:.2f}; model card {config.out / 'MODEL_CARD.md'}"
+    )
+    return 0
+
+
 class _Choices(Sequence[str]):
     """Names a flag accepts (eval suites, answer rules), read from the engine only when the flag is used or
     its help shown: building the parser must not import the engine (``ask`` may not need it)."""
@@ -452,6 +476,20 @@ def build_parser() -> argparse.ArgumentParser:
         "--threads", type=int, help="OMP/MKL threads of the measured child processes (default: one per core)"
     )
     bench.set_defaults(func=cmd_bench)
+
+    train = sub.add_parser(
+        "train", help="fine-tune the reader on SQuAD-format data → ONNX model, validation report and model card"
+    )
+    train.add_argument("--squad2", type=Path, required=True, help="SQuAD 2.0-format JSON (with unanswerable questions)")
+    train.add_argument("--squad1", type=Path, help="SQuAD 1.1-format JSON (answerable questions) to sample from")
+    train.add_argument("--out", type=Path, help="output folder (default DATA_DIR/reader)")
+    train.add_argument("--seed", type=int, default=13)
+    train.add_argument("--squad1-questions", type=int, default=25_000, help="questions sampled from --squad1")
+    train.add_argument("--minutes", type=float, default=80.0, help="stop training after this long")
+    train.add_argument("--max-steps", type=int, help="stop after this many batches (a smoke run)")
+    train.add_argument("--validation-questions", type=int, help="validate on at most this many questions")
+    train.add_argument("--quiet", action="store_true", help="no progress bar")
+    train.set_defaults(func=cmd_train)
     return parser
 
 
@@ -472,7 +510,6 @@ def main(argv: list[str] | None = None) -> int:
     except ValueError as exc:
         err.print(f"[red]invalid configuration:[/] {exc}", highlight=False)
         return 2
-
     except KeyboardInterrupt:
         return 130
 
