@@ -39,6 +39,7 @@ class Answer:
     notes: list[str] = field(default_factory=list)
     answerability: float | None = None  # the fitted model's probability that answering is right
     features: dict[str, float] = field(default_factory=dict)  # what that model saw
+    reader: float | None = None  # the trained reader's probability that its best sentence answers
 
     @property
     def refused(self) -> bool:

@@ -131,6 +131,7 @@ def build_chain(
             rewritten_query=question.query if question.is_follow_up else None,
             notes=list(draft.notes),
             answerability=draft.answerability,
+            reader=draft.reader,
             features=dict(draft.features),
             passages=[
                 {

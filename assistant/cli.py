@@ -194,6 +194,26 @@ def cmd_eval(args: argparse.Namespace) -> int:
         out.write_text(json.dumps(result, indent=2), encoding="utf-8")
         console.print(f"best threshold {result['best']['threshold']} → set ASSISTANT_REFUSAL_THRESHOLD; sweep in {out}")
         return 0
+    if args.calibrate_reader:
+        from .reader import MODEL_DIR, set_threshold
+
+        result = evaluation.calibrate_reader(
+            bot, tuple(args.suite) if args.suite else evaluation.READER_CALIBRATION_SUITES
+        )
+        best = result["best"]
+        out = Path(args.report_dir) / "reader-calibration.json"
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(json.dumps(result, indent=2), encoding="utf-8")
+        folder = bot.settings.reader_dir or MODEL_DIR
+        set_threshold(folder, best["threshold"], f"assistant eval --calibrate-reader on {', '.join(result['suites'])}")
+        for suite, metrics in best["suites"].items():
+            console.print(
+                f"{suite:>16}: answer {metrics['answer_accuracy']:.3f}, refusal {metrics['refusal_accuracy']:.3f}"
+            )
+        console.print(
+            f"reader threshold {best['threshold']} (balanced {best['balanced_accuracy']}) → {folder}; sweep in {out}"
+        )
+        return 0
     if args.ablation:
         from . import ablation
 
@@ -435,6 +455,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="suite(s) to run (default: all): %(choices)s",
     )
     ev.add_argument("--calibrate", action="store_true", help="fit the refusal threshold on the suite")
+    ev.add_argument(
+        "--calibrate-reader",
+        action="store_true",
+        help="fit the reader's threshold on the development suites (or --suite) and store it with the model",
+    )
     ev.add_argument(
         "--fit", action="store_true", help="refit the answerability model on the development suites of three documents"
     )

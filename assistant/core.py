@@ -26,6 +26,8 @@ from .generation import AnswerGenerator, ExtractiveGenerator
 from .generation.answerability import AnswerabilityModel
 from .generation.base import LIVE_TEXT
 from .index import Index, open_index
+from .reader import MODEL_DIR as READER_DIR
+from .reader import SpanReader
 from .retrieval import SentenceWindowRetriever, build_retriever
 from .scoring import SentenceScorer
 from .settings import Settings
@@ -47,6 +49,17 @@ def shared_embeddings(settings: Settings) -> MiniLMEmbeddings:
 def shared_answerability() -> AnswerabilityModel | None:
     """The fitted answerability model shipped with the package (None before the first fit)."""
     return AnswerabilityModel.load()
+
+
+@functools.lru_cache(maxsize=4)
+def shared_reader(folder: Path) -> SpanReader:
+    """The trained reader of ``folder``, one per process (its ONNX session opens on first use)."""
+    try:
+        return SpanReader(folder)
+    except (OSError, ValueError, KeyError) as exc:
+        raise ValueError(
+            f"no usable reader model in {folder} ({exc}); set ASSISTANT_READER_DIR or ASSISTANT_READER=false"
+        ) from exc
 
 
 def _too_long(length: int, max_chars: int) -> QuestionError:
@@ -161,7 +174,14 @@ class Assistant:
     def _make_generator(self) -> AnswerGenerator:
         s = self.settings
         extractive = ExtractiveGenerator(
-            self.scorer, s.refusal_threshold, s.max_answer_sentences, self._answerability(), s.disabled_rules
+            self.scorer,
+            s.refusal_threshold,
+            s.max_answer_sentences,
+            self._answerability(),
+            s.disabled_rules,
+            shared_reader(s.reader_dir or READER_DIR) if s.reader else None,
+            s.reader_threshold,
+            s.reader_candidates,
         )
         if s.llm == "extractive":
             return extractive
@@ -193,6 +213,8 @@ class Assistant:
         try:
             nlp.parse(question)
             self.retrieve(question)
+            if self.settings.reader:
+                shared_reader(self.settings.reader_dir or READER_DIR).warm_up()
         except Exception:
             log.debug("warm-up failed", exc_info=True)
 

@@ -42,11 +42,15 @@ SUITES = {
     "ferry": "ferry.jsonl",  # news report on a new ferry line: development
     "coral": "coral.jsonl",  # encyclopedia article on a coral species: HELD OUT, never tuned on
     "press": "press.jsonl",  # company results press release: HELD OUT, never tuned on
+    # The reader's SQuAD 2.0 validation articles (evals/squad_suite.py): six encyclopedia articles, crowd-written
+    # questions, half of them unanswerable near-misses. Never trained on; the reader's threshold is calibrated on it.
+    "squad-dev": "squad_dev.jsonl",
 }
 DOCUMENT_SUITES = ("town", "ferry", "coral", "press")
 HELD_OUT = frozenset({"paraphrase", "paraphrase-fresh", "coral", "press"})
 BESIDE = "+summit"  # suffix: run a document suite with the summit article in the corpus too
 SUITES.update({f"{name}{BESIDE}": SUITES[name] for name in DOCUMENT_SUITES})
+OWN_CORPUS = (*DOCUMENT_SUITES, "squad-dev")  # suites run against their own documents
 ANSWERABLE = {"fact", "number", "list", "multi", "paraphrase"}
 DECLINING = {"unanswerable", "false_premise"}
 # Named configurations for --config/--compare: settings overrides applied to the default assistant.
@@ -55,6 +59,8 @@ CONFIGS: dict[str, dict[str, Any]] = {
     "bm25": {"retriever": "bm25", "rerank": False},
     "hybrid": {"retriever": "hybrid", "rerank": False},
     "hybrid-rerank": {"retriever": "hybrid", "rerank": True},
+    # The default without the trained reader: the rules and the answerability model alone (the engine before it).
+    "rules-only": {"retriever": "hybrid", "rerank": True, "reader": False},
 }
 DEFAULT_CONFIG = "hybrid-rerank"
 
@@ -96,7 +102,7 @@ def suite_corpus(suite: str, summit_dir: Path) -> Path | None:
     """The corpus folder a document suite runs against, or None for a summit suite. ``NAME+summit`` gets a
     folder (under evals/documents/.beside/) linking the document beside the summit article and its sidecar."""
     name = suite.removesuffix(BESIDE)
-    if name not in DOCUMENT_SUITES:
+    if name not in OWN_CORPUS:
         return None
     own = DOCUMENTS_DIR / name
     if suite == name:
@@ -297,3 +303,45 @@ def calibrate(
     plateau = [row for row in sweep if row["balanced_accuracy"] == top]
     best = plateau[len(plateau) // 2]
     return {"suite": suite, "best": best, "sweep": sweep}
+
+
+# The suites the reader's threshold is calibrated on: development suites only, never a held-out one.
+READER_CALIBRATION_SUITES = ("main", "paraphrase-dev", "paraphrase-dev2", "dialogues", "town", "ferry", "squad-dev")
+
+
+def calibrate_reader(
+    bot: Assistant, suites: tuple[str, ...] = READER_CALIBRATION_SUITES, progress: bool = True
+) -> dict[str, Any]:
+    """Fit the reader's threshold: each suite is answered once with the reader letting everything through
+    (threshold 0), and what each threshold would have done is read off that run: a question the reader
+    judged refuses below it, and is otherwise answered as it was. The chosen threshold maximises the mean
+    over suites of (answer accuracy + refusal accuracy) / 2 (a follow-up's history is the threshold-0 one)."""
+    if not bot.settings.reader:
+        raise ValueError("calibrating the reader needs ASSISTANT_READER=true")
+    rows: dict[str, list[tuple[str, float | None, bool]]] = {}
+    for suite in suites:
+        items = load_suite(suite)
+        variant = bot_for(bot, suite).configure(reader_threshold=0.0)
+        rows[suite] = []
+        for item in tqdm(items, desc=f"reader/{suite}", unit="q", disable=not progress, leave=False):
+            answer = variant.chat(item["question"], history_of(item, variant))
+            rows[suite].append((item["kind"], answer.reader, judge(item, answer)))
+    sweep = []
+    for threshold in [round(0.02 * i, 2) for i in range(51)]:
+        per_suite = {}
+        for suite, results in rows.items():
+            # Below the threshold the reader refuses: right only for an unanswerable question.
+            outcomes = [
+                (kind, kind == "unanswerable" if p is not None and p < threshold else correct)
+                for kind, p, correct in results
+            ]
+            answer = _rate([c for k, c in outcomes if k in ANSWERABLE])
+            refusal = _rate([c for k, c in outcomes if k in DECLINING])
+            per_suite[suite] = {"answer_accuracy": answer, "refusal_accuracy": refusal}
+        balanced = statistics.fmean(
+            statistics.fmean([v for v in m.values() if v == v])
+            for m in per_suite.values()  # NaN: no such items
+        )
+        sweep.append({"threshold": threshold, "balanced_accuracy": round(balanced, 4), "suites": per_suite})
+    best = max(sweep, key=lambda row: (row["balanced_accuracy"], -row["threshold"]))
+    return {"suites": list(suites), "best": best, "sweep": sweep}

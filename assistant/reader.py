@@ -70,6 +70,14 @@ def best_span(encoding: Encoding, start_logits: np.ndarray, end_logits: np.ndarr
     return encoding.offsets[positions[i]][0], encoding.offsets[positions[j]][1]
 
 
+def set_threshold(folder: Path, threshold: float, source: str) -> None:
+    """Store a calibrated threshold in the model folder's config, saying where it came from."""
+    path = Path(folder) / CONFIG_FILE
+    config = json.loads(path.read_text(encoding="utf-8"))
+    config.update(threshold=threshold, threshold_source=source)
+    path.write_text(json.dumps(config, indent=2) + "\n", encoding="utf-8")
+
+
 class SpanReader:
     """The reader, loaded from a model folder (``MODEL_DIR`` by default); ``read`` is its one call."""
 
@@ -77,6 +85,8 @@ class SpanReader:
         self.folder = Path(folder)
         self.config: dict[str, Any] = json.loads((self.folder / CONFIG_FILE).read_text(encoding="utf-8"))
         self.model_path = self.folder / model_file
+        if not self.model_path.is_file():
+            raise FileNotFoundError(f"reader model {self.model_path} is missing")
         self.threads = threads
 
     @property

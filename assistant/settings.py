@@ -78,6 +78,14 @@ class Settings(BaseSettings):
     # the fitted one.
     answerability: bool = True
     answerability_threshold: float | None = Field(default=None, ge=0.0, le=1.0)
+    # The trained reader (assistant/data/reader/, made by `assistant train`): it reads the best candidate sentences
+    # and decides whether the text answers, and with what span. Off, the rules and the answerability model decide.
+    reader: bool = True
+    reader_dir: Path | None = Field(default=None, description="A reader model folder (default: the shipped one).")
+    reader_threshold: float | None = Field(
+        default=None, ge=0.0, le=1.0, description="Answer at or above this reader probability (default: the model's)."
+    )
+    reader_candidates: int = Field(default=8, ge=1, le=32, description="Sentences the reader reads per question.")
     # Answer-rule families switched off (names in assistant.generation.rules.RULE_NAMES), to measure what each
     # one does: ASSISTANT_DISABLED_RULES=ranks,titles or `assistant eval --without ranks`.
     disabled_rules: Annotated[list[str], NoDecode] = Field(default_factory=list)

@@ -140,17 +140,15 @@ def examples(articles: list[dict[str, Any]], titles: Iterable[str]) -> list[Exam
             question, qid = qa["question"], qa["id"]
             impossible = qa.get("is_impossible", False) or not qa.get("answers")
             spans_given = qa.get("plausible_answers", []) if impossible else qa["answers"]
-            target = -1
-            if spans_given:
-                start = spans_given[0]["answer_start"]
-                target = _sentence_of(spans, start, start + len(spans_given[0]["text"]))
+            start = spans_given[0]["answer_start"] if spans_given else -1
+            length = len(spans_given[0]["text"]) if spans_given else 0
+            target = _sentence_of(spans, start, start + length) if spans_given else -1
             if target >= 0:
                 if impossible:
                     out.append(Example(question, sentences[target], -1, -1, title, qid))
                 else:
                     offset = start - spans[target][0]
-                    end = offset + len(spans_given[0]["text"])
-                    out.append(Example(question, sentences[target], offset, end, title, qid))
+                    out.append(Example(question, sentences[target], offset, offset + length, title, qid))
             elif not impossible:
                 continue  # an answer across a sentence boundary: no sentence is its unit
             other = _most_overlapping(question, sentences, target)

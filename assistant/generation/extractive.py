@@ -19,6 +19,7 @@ from langchain_core.documents import Document
 
 from ..corpus import Sentence
 from ..question import Question
+from ..reader import SpanReader
 from ..scoring import SentenceScorer
 from .answerability import AnswerabilityModel
 from .base import AnswerGenerator, Draft
@@ -35,9 +36,16 @@ class ExtractiveGenerator(AnswerGenerator):
         max_sentences: int = 3,
         answerability: AnswerabilityModel | None = None,
         disabled_rules: Iterable[str] = (),
+        span_reader: SpanReader | None = None,
+        reader_threshold: float | None = None,
+        reader_candidates: int = 8,
     ) -> None:
+        """``span_reader``: the trained reader, deciding at ``reader_threshold`` (default: its calibrated one)."""
         self.scorer = scorer
-        self.reader = Reader(scorer, threshold, max_sentences, answerability)
+        verdict_at = reader_threshold if reader_threshold is not None else span_reader.threshold if span_reader else 1.0
+        self.reader = Reader(
+            scorer, threshold, max_sentences, answerability, span_reader, verdict_at, reader_candidates
+        )
         self.rules = configured(disabled_rules)
 
     def _sentences(self, context: list[Document]) -> list[Sentence]:

@@ -14,6 +14,7 @@ from .opposites import Opposite
 from .overview import Overview
 from .owners import SwappedOwner
 from .ranks import WrongRank
+from .reading import ReaderVerdict
 from .titles import WrongTitle
 from .unknown_values import UnknownValues
 from .unmentioned import Unmentioned
@@ -27,6 +28,7 @@ RULES: tuple[Rule, ...] = (
     WrongRank(),
     Opposite(),
     WrongTitle(),
+    ReaderVerdict(),
     AnswerTypes(),
     MultiPart(),
     AnswerabilityGate(),  # last: it judges the answer the others let through

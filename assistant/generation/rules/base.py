@@ -16,6 +16,7 @@ from typing import Any, ClassVar
 from ... import nlp
 from ...corpus import Corpus, Sentence
 from ...question import Question, QuestionAnalyser
+from ...reader import Reading, SpanReader
 from ...scoring import ScoredSentence, SentenceScorer
 from .. import answerability
 from ..answerability import AnswerabilityModel
@@ -40,6 +41,9 @@ class Reader:
     threshold: float  # calibrated support below which evidence does not answer
     max_sentences: int
     answerability: AnswerabilityModel | None = None
+    span_reader: SpanReader | None = None
+    reader_threshold: float = 0.5
+    reader_candidates: int = 8
 
     @property
     def analyser(self) -> QuestionAnalyser:
@@ -75,6 +79,14 @@ class Part:
     direct: str
 
 
+@dataclass(frozen=True)
+class Read:
+    """The trained reader's verdict on one candidate sentence."""
+
+    evidence: ScoredSentence
+    reading: Reading
+
+
 @dataclass
 class Context:
     """One question as the rules read it; the evidence is scored on first use and shared."""
@@ -86,6 +98,7 @@ class Context:
     caveat: str = ""  # left by the unknown-values rule: what the answer must say first (an unmatched circumstance)
     parts: list[Part] = field(default_factory=list)  # left by the multi-part rule; empty: one question
     answerability: float | None = None  # left by the answerability gate when it lets the answer through
+    read: Read | None = None  # left by the reader when it finds the answer: its sentence and span
 
     @cached_property
     def scored(self) -> list[ScoredSentence]:
@@ -143,6 +156,19 @@ class Context:
             if listed <= {t.lemma.lower() for t in parsed.tokens} - nlp.listed_only(parsed):
                 return s  # about every listed word of the question, not listing it
         return self.best
+
+    @cached_property
+    def readings(self) -> list[Read]:
+        """The reader's verdict on the most relevant candidates (none without a reader), best first. A follow-up
+        is read with what it carries over from earlier turns ("When was that?" alone asks about nothing)."""
+        model = self.reader.span_reader
+        if model is None:
+            return []
+        candidates = self.scored[: self.reader.reader_candidates]
+        asked = self.question.query if self.question.is_follow_up else self.question.text
+        readings = model.read(asked, [c.sentence.text for c in candidates])
+        ranked = [Read(c, r) for c, r in zip(candidates, readings, strict=True)]
+        return sorted(ranked, key=lambda read: read.reading.probability, reverse=True)
 
     @cached_property
     def features(self) -> dict[str, float]:

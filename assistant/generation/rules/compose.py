@@ -22,7 +22,8 @@ _CONTINUATION = re.compile(
 
 
 def compose(ctx: Context) -> Draft:
-    question, reader, top = ctx.question, ctx.reader, ctx.top
+    question, reader = ctx.question, ctx.reader
+    top = ctx.read.evidence if ctx.read else ctx.top  # the reader's sentence, when the reader found the answer
     answered = [p for p in ctx.parts if p.evidence]
     # Parts are scored alone, so a short one ("and how often?") can miss evidence the whole question
     # found: only a part left open beside answered ones is called out.
@@ -59,7 +60,7 @@ def compose(ctx: Context) -> Draft:
             covered |= have
     # A multi-part question gets a direct answer per part that asks for a number or a name (once each).
     directs = list(dict.fromkeys(p.direct for p in answered if p.direct)) or list(
-        filter(None, [direct(reader, question, top)])
+        filter(None, [direct(reader, question, top) or _span(ctx)])
     )
     text = " ".join([*([ctx.caveat] if ctx.caveat else []), *directs, quote(cited)])
     if unanswered:  # say which part is left open rather than let the quotes seem to answer it
@@ -71,8 +72,20 @@ def compose(ctx: Context) -> Draft:
         top.support,
         features=ctx.features,
         answerability=ctx.answerability,
+        reader=ctx.read.reading.probability if ctx.read else None,
         values=[d.removesuffix(".") for d in directs],
     )
+
+
+def _span(ctx: Context) -> str:
+    """The reader's answer span as a direct first sentence ("Twentyfold."), for a question asking for a value;
+    an open question (why, what happened) is answered by its quoted sentences."""
+    if ctx.read is None or ctx.question.answer_type in OPEN_TYPES:
+        return ""
+    span = ctx.read.reading.text.strip().rstrip(".,;:")
+    if not span or span == ctx.read.evidence.sentence.text.strip().rstrip("."):
+        return ""
+    return f"{span[0].upper()}{span[1:]}."
 
 
 def _continues(sentence: Sentence, previous: Sentence) -> bool:

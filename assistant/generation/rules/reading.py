@@ -1,0 +1,26 @@
+"""The trained reader's verdict (``assistant/reader.py``): it reads the most relevant candidate sentences and
+gives each the probability that it answers the question. Below the threshold on every one, the text does
+not say: refused. Otherwise the answer rests on the reader's best sentence and names its span first, unless
+a rule for the asked kind of value reads one there (``compose``). It comes after the families that correct a
+false premise: a question built on one is not answerable as asked, and deserves the correction."""
+
+from __future__ import annotations
+
+from ..base import Draft
+from .base import Context, Rule
+from .drafts import does_not_say, refusal
+
+
+class ReaderVerdict(Rule):
+    name = "reader"
+
+    def decide(self, ctx: Context) -> Draft | None:
+        if not ctx.readings:
+            return None
+        best = ctx.readings[0]
+        if best.reading.probability < ctx.reader.reader_threshold:
+            draft = refusal(does_not_say(ctx.question), ctx.by_support, ctx.reader.threshold)
+            draft.reader = best.reading.probability
+            return draft
+        ctx.read = best
+        return None
