@@ -12,7 +12,7 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from langchain_core.documents import Document
 
@@ -31,6 +31,9 @@ from .reader import SpanReader
 from .retrieval import SentenceWindowRetriever, build_retriever
 from .scoring import SentenceScorer
 from .settings import Settings
+
+if TYPE_CHECKING:  # loading LangChain's chat models costs half a second; only the LLM backends need it
+    from langchain_core.language_models.chat_models import BaseChatModel
 
 log = logging.getLogger(__name__)
 
@@ -137,10 +140,15 @@ class Assistant:
         rebuild: bool = False,
         progress: bool = False,
         corpus: Corpus | None = None,
+        chat_model: BaseChatModel | None = None,
         **overrides: Any,
     ) -> None:
-        """``corpus``: the settings' corpus when the caller has already read it (``assistant chat``)."""
+        """``corpus``: the settings' corpus when the caller has already read it (``assistant chat``).
+        ``chat_model``: a LangChain chat model that writes the answers (behind the guard and the judge, like
+        an ``ASSISTANT_LLM`` backend) instead of the one ``settings.llm`` names; tests and evals hand in
+        scripted ones this way."""
         started = time.perf_counter()
+        self.chat_model = chat_model
         base = settings or Settings()
         self.settings = base.with_overrides(**overrides)
         if self.settings.chroma_mode == "server":
@@ -183,11 +191,11 @@ class Assistant:
             s.reader_threshold,
             s.reader_candidates,
         )
-        if s.llm == "extractive":
+        if s.llm == "extractive" and self.chat_model is None:
             return extractive
         from .generation.llm import make_llm_generator  # optional extras load only when asked for
 
-        return make_llm_generator(s, self.scorer, fallback=extractive)
+        return make_llm_generator(s, self.scorer, fallback=extractive, model=self.chat_model)
 
     def _answerability(self) -> AnswerabilityModel | None:
         fitted = shared_answerability() if self.settings.answerability else None
@@ -195,11 +203,14 @@ class Assistant:
             return dataclasses.replace(fitted, threshold=self.settings.answerability_threshold)
         return fitted
 
-    def configure(self, **overrides: Any) -> Assistant:
-        """A variant with other retrieval/answer settings sharing this one's corpus, model and index."""
+    def configure(self, *, chat_model: BaseChatModel | None = None, **overrides: Any) -> Assistant:
+        """A variant with other retrieval/answer settings sharing this one's corpus, model and index; with
+        ``chat_model`` (see ``__init__``) answering, else this one's."""
         clone = object.__new__(Assistant)
         clone.__dict__.update(self.__dict__)
         clone.settings = self.settings.with_overrides(**overrides)
+        if chat_model is not None:
+            clone.chat_model = chat_model
         if {"chunk_tokens", "chunk_overlap", "corpus_dir", "data_dir"} & overrides.keys():
             raise ValueError("configure() cannot change what the index is built from; make a new Assistant")
         clone._build()

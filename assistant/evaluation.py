@@ -241,13 +241,19 @@ def summarise(results: list[ItemResult], items: list[dict[str, Any]]) -> dict[st
 
 def bot_for(bot: Assistant, suite: str) -> Assistant:
     """``bot`` for a summit suite; for a document suite, an assistant over that suite's corpus with the same
-    settings and a data dir of its own (an index drops the collections of other corpora in its data dir). A bot
-    already over the suite's corpus (an earlier ``bot_for``) is returned as it is."""
+    settings and chat model and a data dir of its own (an index drops the collections of other corpora in its
+    data dir). A bot already over the suite's corpus (an earlier ``bot_for``) is returned as it is."""
     corpus = suite_corpus(suite, bot.settings.corpus_dir)
     if corpus is None or bot.settings.corpus_dir == corpus:
         return bot
     own = bot.settings.data_dir / "eval-corpora" / suite
-    return Assistant(bot.settings, corpus_dir=corpus, data_dir=own, models_dir=bot.settings.model_cache_dir)
+    return Assistant(
+        bot.settings,
+        chat_model=bot.chat_model,
+        corpus_dir=corpus,
+        data_dir=own,
+        models_dir=bot.settings.model_cache_dir,
+    )
 
 
 def evaluate(bot: Assistant, suite: str = "main", config: str = DEFAULT_CONFIG, progress: bool = True) -> Report:

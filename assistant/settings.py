@@ -59,7 +59,7 @@ class Settings(BaseSettings):
     # Answering.
     llm: str = Field(
         default="extractive",
-        description="extractive | llamacpp:PATH | ollama:MODEL | openai:MODEL | scripted:oracle:SUITE | scripted:fabricator",
+        description="extractive | llamacpp:PATH | ollama:MODEL | openai:MODEL (Assistant(chat_model=...) overrides it).",
     )
     llm_base_url: str | None = Field(
         default=None, description="OpenAI-compatible base URL (e.g. http://127.0.0.1:8080/v1)."

@@ -1,4 +1,4 @@
-"""Measure the LLM judge with two scripted chat models (``assistant/generation/scripted.py``), no real model.
+"""Measure the LLM judge with two scripted chat models (``evals/scripted.py``), no real model.
 
     .venv/bin/python evals/llm_judge.py                    # every suite
     .venv/bin/python evals/llm_judge.py --suites main town
@@ -29,6 +29,7 @@ from assistant import Assistant, Settings  # noqa: E402
 from assistant.evaluation import ANSWERABLE, DECLINING, SUITES, Report, bot_for, evaluate, judge, load_suite  # noqa: E402
 from assistant.generation.guard import GroundingGuard, strip_markers  # noqa: E402
 from assistant.generation.llm import LLMGenerator  # noqa: E402
+from evals.scripted import ScriptedChatModel, make_scripted  # noqa: E402
 
 REPORT_DIR = ROOT / "evals" / "reports"
 REFERENCE_KIND = {"unanswerable": "refusal", "false_premise": "correction"}
@@ -57,9 +58,9 @@ def ungrounded(bot: Assistant, guard: GroundingGuard, text: str, question: str) 
     return guard.unsupported_values(strip_markers(text), f"{documents} {question}")
 
 
-def run(extractive: Assistant, suite: str, spec: str) -> tuple[Assistant, Report]:
-    """``suite`` answered by ``extractive`` with the LLM backend ``spec`` (same corpus, index and settings)."""
-    bot = extractive.configure(llm=spec)
+def run(extractive: Assistant, suite: str, model: ScriptedChatModel) -> tuple[Assistant, Report]:
+    """``suite`` answered by ``extractive`` with ``model`` writing (same corpus, index and settings)."""
+    bot = extractive.configure(chat_model=model)
     assert isinstance(bot.generator, LLMGenerator)
     return bot, evaluate(bot, suite, config="as-configured", progress=False)
 
@@ -69,12 +70,12 @@ def measure(suite: str, extractive: Assistant) -> dict:
     items = load_suite(suite)
     started = time.perf_counter()
     plain = evaluate(extractive, suite, config="as-configured", progress=False)
-    oracle_bot, oracle = run(extractive, suite, f"scripted:oracle:{suite}")
+    oracle_bot, oracle = run(extractive, suite, make_scripted(f"oracle:{suite}"))
     ostats = oracle_bot.generator.stats
-    fab_bot, fab = run(extractive, suite, "scripted:fabricator")
+    fabricator = make_scripted("fabricator")
+    fab_bot, fab = run(extractive, suite, fabricator)
     fstats = fab_bot.generator.stats
     guard = GroundingGuard(fab_bot.scorer)
-    fabricator = fab_bot.generator.model
     shown = [(r.id, v) for r in fab.items for v in fabricator.shown(r.question, strip_markers(r.answer))]
     bad = [(r.id, ungrounded(fab_bot, guard, r.answer, r.question)) for r in fab.items]
     bad = [(i, v) for i, v in bad if v]  # whoever wrote it: the fallback's own wording counts too

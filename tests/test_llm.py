@@ -326,7 +326,8 @@ def test_stream_releases_nothing_when_the_extractive_answer_stands(bot):
 
 
 def test_bad_specs_are_rejected_with_guidance():
-    for spec in ("gpt4", "openai:", "vllm:x", "scripted:"):
+    # scripted: models are test doubles (evals/scripted.py), handed in as Assistant(chat_model=...), not settings.
+    for spec in ("gpt4", "openai:", "vllm:x", "scripted:fabricator"):
         with pytest.raises(ValueError, match="ASSISTANT_LLM"):
             parse_spec(spec)
 

@@ -10,9 +10,10 @@ import pytest
 from langchain_core.language_models.fake_chat_models import FakeListChatModel
 
 from assistant.evaluation import bot_for, judge, load_suite
+from assistant.generation import ExtractiveGenerator
 from assistant.generation.guard import strip_markers
-from assistant.generation.llm import LLMGenerator
-from assistant.generation.scripted import FabricatorChatModel, make_scripted, prompt_passages, prompt_question
+from assistant.generation.llm import LLMGenerator, build_messages
+from evals.scripted import FabricatorChatModel, make_scripted, prompt_passages, prompt_question
 
 # (suite, item ids): answers, a refusal and corrections of false premises
 ORACLE_ITEMS = {
@@ -32,7 +33,7 @@ def _suite_bot(bot, town_bot, suite):
 
 @pytest.mark.parametrize("suite", list(ORACLE_ITEMS))
 def test_oracle_answers_pass_the_judge(bot, town_bot, suite):
-    llm_bot = _suite_bot(bot, town_bot, suite).configure(llm=f"scripted:oracle:{suite}")
+    llm_bot = _suite_bot(bot, town_bot, suite).configure(chat_model=make_scripted(f"oracle:{suite}"))
     items = {i["id"]: i for i in load_suite(suite)}
     for item_id in ORACLE_ITEMS[suite]:
         item = items[item_id]
@@ -50,8 +51,6 @@ def test_oracle_cites_the_passages_that_hold_the_evidence(bot):
     oracle = make_scripted("oracle:main")
     item = next(i for i in load_suite("main") if i["id"] == "main-072")
     context = bot.retrieve(item["question"])
-    from assistant.generation.llm import build_messages
-
     prompt = build_messages(bot.scorer.analyser.analyse(item["question"]), context, [])[1].text
     n = next(k for k, text in prompt_passages(prompt).items() if "250 participants" in text)
     assert prompt_question(prompt) == item["question"]
@@ -60,9 +59,9 @@ def test_oracle_cites_the_passages_that_hold_the_evidence(bot):
 
 @pytest.mark.parametrize("suite", list(ORACLE_ITEMS))
 def test_fabricated_values_never_reach_the_user(bot, town_bot, suite):
-    llm_bot = _suite_bot(bot, town_bot, suite).configure(llm="scripted:fabricator")
-    fabricator = llm_bot.generator.model
+    fabricator = make_scripted("fabricator")
     assert isinstance(fabricator, FabricatorChatModel)
+    llm_bot = _suite_bot(bot, town_bot, suite).configure(chat_model=fabricator)
     for item in load_suite(suite)[:24]:
         answer = llm_bot.ask(item["question"])
         assert not fabricator.shown(item["question"], strip_markers(answer.text)), (
@@ -90,3 +89,17 @@ def test_a_right_answer_citing_another_sentence_than_the_extractive_best_is_acce
         and draft.text == "Prime Minister Hun Manet visited South Korea for high-level meetings [1]."
     ), draft.notes
     assert draft.cited[0][0].text.startswith(visit) and "guard-fallback" not in draft.notes
+
+
+def test_a_chat_model_handed_in_answers_and_stays_through_configure_and_other_corpora(bot):
+    # The product cannot name a test double in its settings (ASSISTANT_LLM); callers hand the model in.
+    question = "How much has trade grown since 1997?"
+    n = next(k for k, doc in enumerate(bot.retrieve(question), 1) if "twentyfold" in doc.page_content)
+    model = FakeListChatModel(responses=[f"Trade volume has increased twentyfold [{n}]."], name="fake-trade")
+    llm_bot = bot.configure(chat_model=model)
+    assert bot.settings.llm == "extractive" and isinstance(bot.generator, ExtractiveGenerator)
+    answer = llm_bot.ask(question)
+    assert answer.text == "Trade volume has increased twentyfold [1]." and "llm:fake-trade" in answer.notes
+    variant = llm_bot.configure(k=3)
+    assert isinstance(variant.generator, LLMGenerator) and variant.generator.model is model
+    assert bot_for(llm_bot, "town").generator.model is model

@@ -14,8 +14,8 @@ and name in them present there) and renumbers their citations to those sentences
 ``judge.py``) reads what is kept as a refusal, a correction of a false premise, or an answer, which must
 answer the asked type. If nothing survives, or the model cannot be reached in ``ASSISTANT_LLM_TIMEOUT``
 seconds (its first token in half that), the extractive backend answers instead and ``Draft.notes`` says why
-(see ``LLMGenerator``). ``ASSISTANT_LLM=scripted:…`` selects a deterministic scripted model instead
-(``scripted.py``: an oracle and a fabricator, for tests and evals).
+(see ``LLMGenerator``). A caller can hand in a chat model of its own instead (``make_llm_generator``'s
+``model``, ``Assistant(chat_model=...)``): how tests and evals plug in scripted models (``evals/scripted.py``).
 
 The model's tokens are streamed and checked a sentence at a time (``_Gate``), so a verified sentence can
 be shown (``base.LIVE_TEXT``) while the model is still writing the next one. The optional packages are
@@ -224,20 +224,16 @@ class ChatLlamaCppLocal(BaseChatModel):
 def parse_spec(spec: str) -> tuple[str, str]:
     kind, _, arg = spec.partition(":")
     kind = kind.strip().lower()
-    if kind not in ("llamacpp", "ollama", "openai", "scripted") or not arg.strip():
+    if kind not in ("llamacpp", "ollama", "openai") or not arg.strip():
         raise ValueError(
             f"unknown answer backend {spec!r} (ASSISTANT_LLM); use 'extractive', 'llamacpp:/path/model.gguf', "
-            "'llamacpp:smollm2', 'ollama:MODEL', 'openai:MODEL', 'scripted:oracle:SUITE' or 'scripted:fabricator'"
+            "'llamacpp:smollm2', 'ollama:MODEL' or 'openai:MODEL'"
         )
     return kind, arg.strip()
 
 
 def make_chat_model(settings: Settings) -> BaseChatModel:
     kind, arg = parse_spec(settings.llm)
-    if kind == "scripted":
-        from .scripted import make_scripted  # test and eval models: no optional packages needed
-
-        return make_scripted(arg)
     if kind == "llamacpp":
         path = smollm2_path() if arg.lower() == "smollm2" else Path(arg).expanduser()
         return ChatLlamaCppLocal(
@@ -507,12 +503,17 @@ class LLMGenerator(AnswerGenerator):
         return self.fallback.stream_text(text)
 
 
-def make_llm_generator(settings: Settings, scorer: SentenceScorer, fallback: AnswerGenerator) -> LLMGenerator:
-    """The generator for ``settings.llm`` (anything but "extractive"); raises ``MissingExtra`` without the
-    optional packages and ``ValueError``/``FileNotFoundError`` for a malformed spec or missing model file."""
-    kind, arg = parse_spec(settings.llm)
-    backend = f"{kind}:{Path(arg).name}" if kind == "llamacpp" else f"{kind}:{arg}"
+def make_llm_generator(
+    settings: Settings, scorer: SentenceScorer, fallback: AnswerGenerator, model: BaseChatModel | None = None
+) -> LLMGenerator:
+    """The generator for ``model`` (named by its ``get_name()``) or else for ``settings.llm`` (anything but
+    "extractive"); raises ``MissingExtra`` without the optional packages and ``ValueError``/``FileNotFoundError``
+    for a malformed spec or missing model file."""
+    if model is None:
+        kind, arg = parse_spec(settings.llm)
+        backend = f"{kind}:{Path(arg).name}" if kind == "llamacpp" else f"{kind}:{arg}"
+        model = make_chat_model(settings)
+    else:
+        backend = model.get_name()
     # Half the time limit for the first token: a model that slow to start would not finish in time anyway.
-    return LLMGenerator(
-        make_chat_model(settings), scorer, fallback, backend=backend, first_token_timeout=settings.llm_timeout / 2
-    )
+    return LLMGenerator(model, scorer, fallback, backend=backend, first_token_timeout=settings.llm_timeout / 2)

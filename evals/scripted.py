@@ -1,8 +1,10 @@
 """Two scripted chat models that measure the LLM judge: deterministic, no network, no weights.
 
-``ASSISTANT_LLM=scripted:oracle:SUITE`` (a suite name of ``evaluation.SUITES`` or a JSONL suite file) and
-``ASSISTANT_LLM=scripted:fabricator`` select them. Both read only what a real model reads: the prompt of
-``llm.build_messages`` (numbered passages, the question).
+Test doubles, so they live with the evals, not in the product: ``make_scripted("oracle:SUITE")`` (a suite
+name of ``evaluation.SUITES`` or a JSONL suite file) or ``make_scripted("fabricator")`` builds one, and
+``Assistant(chat_model=...)`` or ``Assistant.configure(chat_model=...)`` answers with it behind the guard and
+the judge. Both read only what a real model reads: the prompt of ``llm.build_messages`` (numbered passages,
+the question).
 
 * ``OracleChatModel`` knows each suite item's reference answer and evidence sentences: it writes the
   reference citing the passages that hold the evidence, "The article does not say." for an unanswerable
@@ -30,7 +32,8 @@ from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
 from pydantic import PrivateAttr
 
-from ..language import normalise, quantities
+from assistant.evaluation import SUITES, load_suite, read_items  # the eval runner's item format
+from assistant.language import normalise, quantities
 
 REFUSAL = "The article does not say."
 EVIDENCE_PREFIX = 80  # characters of an evidence sentence that identify it in a (possibly cut) passage
@@ -194,16 +197,14 @@ def _unseen(value: float, text: str) -> float:
     return value
 
 
-def make_scripted(arg: str) -> ScriptedChatModel:
-    """``oracle:SUITE`` (a suite name or a JSONL file of items) or ``fabricator``."""
-    kind, _, source = arg.partition(":")
+def make_scripted(spec: str) -> ScriptedChatModel:
+    """``oracle:SUITE`` (a suite name or a JSONL file of items) or ``fabricator``; the model is named
+    ``scripted:SPEC``, which the answers' ``llm:`` note repeats."""
+    kind, _, source = spec.partition(":")
+    name = f"scripted:{spec}"
     if kind == "fabricator" and not source:
-        return FabricatorChatModel()
+        return FabricatorChatModel(name=name)
     if kind == "oracle" and source:
-        from ..evaluation import SUITES, load_suite, read_items  # the eval runner's item format
-
         items = load_suite(source) if source in SUITES else read_items(Path(source).expanduser())
-        return OracleChatModel(items=items)
-    raise ValueError(
-        f"unknown scripted model {arg!r} (ASSISTANT_LLM); use 'scripted:oracle:SUITE_OR_PATH.jsonl' or 'scripted:fabricator'"
-    )
+        return OracleChatModel(items=items, name=name)
+    raise ValueError(f"unknown scripted model {spec!r}; use 'oracle:SUITE_OR_PATH.jsonl' or 'fabricator'")
