@@ -10,7 +10,7 @@ BASE_STAMP := $(VENV)/.base-installed
 DEV_STAMP  := $(VENV)/.dev-installed
 LLM_STAMP  := $(VENV)/.llm-installed
 
-.PHONY: install install-dev install-llm chat index test lint eval compare calibrate bench clean
+.PHONY: install install-dev install-llm chat index test lint eval compare calibrate bench train clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -62,6 +62,11 @@ calibrate: install
 
 bench: install
 	$(BIN)/assistant bench
+
+# Retrain the reader (about 85 minutes on 2 cores) into .data/reader; see assistant/data/reader/MODEL_CARD.md.
+SQUAD ?= ../shared/data/squad
+train: install
+	$(BIN)/assistant train --squad2 $(SQUAD)/squad2-dev-30-articles.json --squad1 $(SQUAD)/squad1.1-train.json
 
 clean:
 	rm -rf $(VENV) .data .pytest_cache

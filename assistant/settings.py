@@ -86,6 +86,9 @@ class Settings(BaseSettings):
         default=None, ge=0.0, le=1.0, description="Answer at or above this reader probability (default: the model's)."
     )
     reader_candidates: int = Field(default=8, ge=1, le=32, description="Sentences the reader reads per question.")
+    reader_overrules: float = Field(
+        default=0.9, ge=0.0, le=1.0, description="Reader probability at which its answer replaces an LLM's refusal."
+    )
     # Answer-rule families switched off (names in assistant.generation.rules.RULE_NAMES), to measure what each
     # one does: ASSISTANT_DISABLED_RULES=ranks,titles or `assistant eval --without ranks`.
     disabled_rules: Annotated[list[str], NoDecode] = Field(default_factory=list)

@@ -24,6 +24,7 @@ imported only here, only when asked for: ``pip install '.[llm]'``.
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
 import importlib.util
 import logging
@@ -387,8 +388,12 @@ class LLMGenerator(AnswerGenerator):
         backend: str = "llm",
         guard_threshold: float = DEFAULT_THRESHOLD,
         first_token_timeout: float | None = None,
+        reader_overrules: float | None = None,
     ) -> None:
+        """``reader_overrules``: the trained reader's probability at or above which the extractive answer replaces
+        the model's refusal (None: a refusal the judge accepts stands)."""
         self.model = model
+        self.reader_overrules = reader_overrules
         self.first_token_timeout = first_token_timeout
         self.scorer = scorer
         self.fallback = fallback
@@ -456,7 +461,14 @@ class LLMGenerator(AnswerGenerator):
         def extractive(notes: list[str]) -> Draft:
             self._count("fallbacks")
             reference = self.fallback.generate(question, context, history)
-            return Draft(reference.text, reference.cited, reference.kind, reference.support, [*notes, *reference.notes])
+            return Draft(
+                reference.text,
+                reference.cited,
+                reference.kind,
+                reference.support,
+                [*notes, *reference.notes],
+                reader=reference.reader,
+            )
 
         if error is not None:
             label = "llm-unreachable" if _UNREACHABLE.search(f"{type(error).__name__} {error}") else "llm-error"
@@ -470,7 +482,17 @@ class LLMGenerator(AnswerGenerator):
             if released and live:
                 live(released)
             draft = self._outcome(gate, raw, [], extractive)
+            if "llm-refusal" in draft.notes and self.reader_overrules is not None:
+                draft = self._arbitrate(draft, self.fallback.generate(question, context, history))
         return self._record(question, draft, raw, seconds)
+
+    def _arbitrate(self, refusal: Draft, extracted: Draft) -> Draft:
+        """A weak model often declines what the text states plainly ("How much has trade grown?" against "…a
+        twentyfold increase"): when the reader is confident the text answers, the extractive answer stands."""
+        if extracted.kind != "answer" or (extracted.reader or 0.0) < (self.reader_overrules or 0.0):
+            return refusal
+        self._count("llm_refusals_overruled")
+        return dataclasses.replace(extracted, notes=[*refusal.notes, "llm-refusal-overruled", *extracted.notes])
 
     def _outcome(self, gate: _Gate, raw: str, notes: list[str], extractive: Callable[[list[str]], Draft]) -> Draft:
         """The final draft of a gated answer, with notes and counts of what the guard and the judge did;
@@ -516,4 +538,11 @@ def make_llm_generator(
     else:
         backend = model.get_name()
     # Half the time limit for the first token: a model that slow to start would not finish in time anyway.
-    return LLMGenerator(model, scorer, fallback, backend=backend, first_token_timeout=settings.llm_timeout / 2)
+    return LLMGenerator(
+        model,
+        scorer,
+        fallback,
+        backend=backend,
+        first_token_timeout=settings.llm_timeout / 2,
+        reader_overrules=settings.reader_overrules if settings.reader else None,
+    )

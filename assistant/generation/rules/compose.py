@@ -22,8 +22,7 @@ _CONTINUATION = re.compile(
 
 
 def compose(ctx: Context) -> Draft:
-    question, reader = ctx.question, ctx.reader
-    top = ctx.read.evidence if ctx.read else ctx.top  # the reader's sentence, when the reader found the answer
+    question, reader, top = ctx.question, ctx.reader, ctx.top
     answered = [p for p in ctx.parts if p.evidence]
     # Parts are scored alone, so a short one ("and how often?") can miss evidence the whole question
     # found: only a part left open beside answered ones is called out.
@@ -78,9 +77,12 @@ def compose(ctx: Context) -> Draft:
 
 
 def _span(ctx: Context) -> str:
-    """The reader's answer span as a direct first sentence ("Twentyfold."), for a question asking for a value;
-    an open question (why, what happened) is answered by its quoted sentences."""
-    if ctx.read is None or ctx.question.answer_type in OPEN_TYPES:
+    """The reader's answer span as a direct first sentence ("Marta Lind."), for a question asking for a value,
+    when the reader read it in the sentence the answer rests on; an open question (why, what happened) is
+    answered by its quoted sentences. (Answering from the reader's own best sentence instead was measured and
+    lost: it reads each sentence alone, so "He noted that trade volume has increased twentyfold" loses to a
+    sentence that names the countries; main 0.98 → 0.85, paraphrase-dev 0.98 → 0.64.)"""
+    if ctx.read is None or ctx.read.evidence is not ctx.top or ctx.question.answer_type in OPEN_TYPES:
         return ""
     span = ctx.read.reading.text.strip().rstrip(".,;:")
     if not span or span == ctx.read.evidence.sentence.text.strip().rstrip("."):

@@ -13,8 +13,8 @@ class AnswerabilityGate(Rule):
 
     def decide(self, ctx: Context) -> Draft | None:
         model = ctx.reader.answerability
-        if model is None or not model.judges(ctx.question):
-            return None
+        if model is None or not model.judges(ctx.question) or not ctx.readings:
+            return None  # without the reader's verdict, one of its inputs, it cannot judge
         chance = model.probability(ctx.features)
         if chance >= model.threshold:
             ctx.answerability = chance  # the answer carries what the model said

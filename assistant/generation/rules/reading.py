@@ -1,7 +1,7 @@
 """The trained reader's verdict (``assistant/reader.py``): it reads the most relevant candidate sentences and
 gives each the probability that it answers the question. Below the threshold on every one, the text does
-not say: refused. Otherwise the answer rests on the reader's best sentence and names its span first, unless
-a rule for the asked kind of value reads one there (``compose``). It comes after the families that correct a
+not say: refused. Otherwise the rules' evidence stands, and the answer names the reader's span first when
+the reader read it in that sentence and no rule for the asked kind of value reads one there (``compose``). It comes after the families that correct a
 false premise: a question built on one is not answerable as asked, and deserves the correction."""
 
 from __future__ import annotations

@@ -1,0 +1,147 @@
+"""The trained reader: the shipped model on a note it never saw, its verdict in the answer path (alone and over
+an LLM's refusal), and the training command end to end on a tiny sample."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from langchain_core.language_models.fake_chat_models import FakeListChatModel
+
+from assistant import Assistant
+from assistant.corpus import split_sentences
+from assistant.reader import CONFIG_FILE, MODEL_DIR, MODEL_FILE, SpanReader
+from assistant.train import CARD_FILE, TrainConfig, run
+
+HARBOUR = (
+    "The old harbour was rebuilt in 1911 by the engineer Marta Lind. Its lighthouse, painted red and white, can be "
+    "seen from 18 nautical miles away. Fishing boats land about 4,000 tonnes of cod a year there."
+)
+SENTENCES = [HARBOUR[s:e] for s, e in split_sentences(HARBOUR)]
+
+
+@pytest.fixture(scope="module")
+def reader() -> SpanReader:
+    return SpanReader()
+
+
+def test_the_shipped_model_is_small_and_described() -> None:
+    assert (MODEL_DIR / MODEL_FILE).stat().st_size < 35 * 2**20
+    card = (MODEL_DIR / CARD_FILE).read_text(encoding="utf-8")
+    assert "SQuAD" in card and "CC BY-SA 4.0" in card and "seed" in card
+
+
+def test_the_answering_sentence_outranks_a_near_miss(reader: SpanReader) -> None:
+    asked = reader.read("Who rebuilt the old harbour?", SENTENCES)
+    assert max(range(len(asked)), key=lambda i: asked[i].probability) == 0
+    assert asked[0].probability >= reader.threshold and "Marta Lind" in asked[0].text
+    # Same sentence, same words, but it does not say who paid: the reader must think less of it.
+    paid = reader.read("Who paid for the rebuilding of the harbour?", SENTENCES)
+    assert paid[0].probability < asked[0].probability
+
+
+def test_the_span_is_the_value_asked_for(reader: SpanReader) -> None:
+    [reading] = reader.read("From how far away can the lighthouse be seen?", SENTENCES[1:2])
+    assert "18 nautical miles" in reading.text
+
+
+@pytest.fixture(scope="module")
+def harbour_bot(tmp_path_factory: pytest.TempPathFactory, models_dir: Path) -> Assistant:
+    folder = tmp_path_factory.mktemp("harbour")
+    (folder / "corpus").mkdir()
+    (folder / "corpus" / "harbour.txt").write_text(HARBOUR + "\n", encoding="utf-8")
+    return Assistant(corpus_dir=folder / "corpus", data_dir=folder / "data", models_dir=models_dir)
+
+
+def test_the_assistant_answers_with_the_span_and_refuses_what_the_note_does_not_say(harbour_bot: Assistant) -> None:
+    answer = harbour_bot.ask("Who rebuilt the old harbour?")
+    assert answer.kind == "answer" and answer.text.startswith("Marta Lind") and answer.reader is not None
+    for question in ("How tall is the lighthouse?", "What colour are the fishing boats?"):
+        assert harbour_bot.ask(question).kind == "refusal", question
+
+
+def test_without_the_reader_the_rules_alone_decide(harbour_bot: Assistant) -> None:
+    answer = harbour_bot.configure(reader=False).ask("Who rebuilt the old harbour?")
+    assert answer.reader is None
+
+
+def test_a_confident_reader_overrules_an_llm_refusal(bot: Assistant) -> None:
+    refuser = FakeListChatModel(responses=["The article does not say how much trade has grown."] * 4)
+    answer = bot.configure(chat_model=refuser).ask("How much has trade between the two countries grown?")
+    assert answer.kind == "answer" and "twentyfold" in answer.text.lower()
+    assert "llm-refusal-overruled" in answer.notes
+
+
+def test_an_llm_refusal_stands_when_the_reader_is_not_confident(bot: Assistant) -> None:
+    refuser = FakeListChatModel(responses=["The article does not say what the weather was like."] * 4)
+    answer = bot.configure(chat_model=refuser).ask("What was the weather like during the summit?")
+    assert answer.kind == "refusal" and "llm-refusal-overruled" not in answer.notes
+
+
+def _tiny_squad(path: Path) -> Path:
+    """Two SQuAD 2.0-format articles: one for training, one held back for validation."""
+
+    def article(title: str, context: str, qas: list[tuple[str, str | None, str]]) -> dict:
+        rows = []
+        for n, (question, answer, plausible) in enumerate(qas):
+            span = answer or plausible
+            entry = {"text": span, "answer_start": context.index(span)}
+            rows.append(
+                {
+                    "id": f"{title}-{n}",
+                    "question": question,
+                    "is_impossible": answer is None,
+                    "answers": [entry] if answer else [],
+                    **({"plausible_answers": [entry]} if answer is None else {}),
+                }
+            )
+        return {"title": title, "paragraphs": [{"context": context, "qas": rows}]}
+
+    data = [
+        article(
+            "Harbour",
+            HARBOUR,
+            [
+                ("Who rebuilt the harbour?", "Marta Lind", ""),
+                ("Who paid for the harbour?", None, "Marta Lind"),
+                ("How far can the lighthouse be seen?", "18 nautical miles", ""),
+            ],
+        ),
+        article(
+            "Mill",
+            "The mill was built in 1820. It ground wheat for the village until 1950. A museum opened there in 1990.",
+            [("When was the mill built?", "1820", ""), ("When did the mill burn down?", None, "1950")],
+        ),
+    ]
+    path.write_text(json.dumps({"version": "v2.0", "data": data}), encoding="utf-8")
+    return path
+
+
+def test_training_runs_end_to_end_on_a_tiny_sample(tmp_path: Path) -> None:
+    config = TrainConfig(
+        squad2=_tiny_squad(tmp_path / "tiny.json"),
+        squad1=None,
+        out=tmp_path / "reader",
+        validation_articles=1,
+        max_steps=2,
+        batch_size=4,
+        threads=1,
+    )
+    report = run(config, command="pytest", progress=False)
+    assert report["training"]["steps"] == 2 and report["int8"]["questions"] in (2, 3)
+    trained = SpanReader(config.out)
+    assert 0.0 <= trained.threshold <= 1.0
+    assert len(trained.read("Who rebuilt the harbour?", SENTENCES)) == len(SENTENCES)
+    card = (config.out / CARD_FILE).read_text(encoding="utf-8")
+    assert "seed 13" in card and "pytest" in card
+    assert json.loads((config.out / CONFIG_FILE).read_text(encoding="utf-8"))["max_tokens"] == config.max_tokens
+
+
+def test_training_refuses_a_file_that_is_not_squad(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"rows": []}', encoding="utf-8")
+    from assistant.squad import SquadFormatError
+
+    with pytest.raises(SquadFormatError, match="not a readable SQuAD"):
+        run(TrainConfig(squad2=bad, squad1=None, out=tmp_path / "out"), progress=False)
