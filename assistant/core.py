@@ -155,7 +155,7 @@ class Assistant:
             else None
         )
         self.generator: AnswerGenerator = self._make_generator()
-        self.retrieval = build_retrieval(self.scorer.analyser, self.retriever, self.reranker, s.k)
+        self.retrieval = build_retrieval(self.index, self.scorer.analyser, self.retriever, self.reranker, s.k)
         self.chain = build_chain(self.index, self.retrieval, self.generator)
 
     def _make_generator(self) -> AnswerGenerator:
