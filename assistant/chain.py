@@ -16,7 +16,7 @@ from .corpus import Sentence
 from .generation import AnswerGenerator, Draft
 from .index import Index
 from .question import Question, QuestionAnalyser
-from .retrieval import SentenceWindowRetriever
+from .retrieval import SentenceWindowRetriever, paragraph_chunks
 
 PART_PASSAGES = 2  # passages added for each part of a multi-part question
 
@@ -72,7 +72,11 @@ def citations(index: Index, cited: list[tuple[Sentence, float]]) -> list[Citatio
 
 
 def build_retrieval(
-    analyser: QuestionAnalyser, retriever: BaseRetriever, reranker: SentenceWindowRetriever | None, k: int
+    index: Index,
+    analyser: QuestionAnalyser,
+    retriever: BaseRetriever,
+    reranker: SentenceWindowRetriever | None,
+    k: int,
 ) -> Runnable[ChainState, ChainState]:
     """Input ``{"message": str, "history": list[dict]}``; output the state with ``question`` and the ranked
     ``context`` passages the generator answers from."""
@@ -89,6 +93,8 @@ def build_retrieval(
         for asked in (question, *part_questions):
             for chunk in retriever.invoke(asked.query):
                 chunks.setdefault(chunk.id, chunk)
+        for chunk in paragraph_chunks(index, question.leans_on):  # "When was that?": where "that" was quoted
+            chunks.setdefault(chunk.id, chunk)
         return {"chunks": list(chunks.values()), "parts": part_questions}
 
     def rerank_step(state: ChainState) -> Stages:

@@ -57,7 +57,6 @@ def cmd_ask(args: argparse.Namespace) -> int:
     # A chat page already running with these settings answers at once; otherwise load the engine here.
     record = None if args.local else remote.ask_page(settings, question)
     if record is not None:
-        err.print(f"[dim]answered by the chat page at {remote.page_url(settings)} (--local answers here)[/]")
         if "error" in record:
             raise QuestionError(record["error"])  # the page's message, shown as a local one would be
         answer, several = record["answer"], bool(record["several"])
@@ -65,6 +64,11 @@ def cmd_ask(args: argparse.Namespace) -> int:
         bot = _assistant(args)
         answer, several = bot.ask(question).to_dict(), bot.corpus.several_documents
     _print_answer(answer, several, args)
+    if record is not None:
+        note = f"answered by the chat page at {remote.page_url(settings)} (--local answers here)"
+        # Under the answer, on stdout with it: a reader of the two streams one after the other would see a
+        # stderr note glued to the answer's last line. With --json stdout stays pure JSON.
+        (err if args.json else console).print(f"[dim]{note}[/]", highlight=False)
     return 0
 
 

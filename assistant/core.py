@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from langchain_core.documents import Document
 
-from . import nlp
+from . import english, nlp
 from .answer import Answer
 from .chain import build_chain, build_retrieval
 from .corpus import Corpus, load_corpus
@@ -74,12 +74,10 @@ def _too_long(length: int, max_chars: int) -> QuestionError:
 # Terminal colour/cursor sequences (ESC [ … final byte) pasted along with a question: without this their
 # parameters ("31" of "\x1b[31m") would survive the control-character pass and be read as numbers asked about.
 _ANSI_ESCAPE = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]")
-NON_ENGLISH_NOTE = "Questions are matched against the English article; please ask in English."
-
-
-def _not_english(text: str) -> bool:
-    """Letters, but not one of them Latin: a question in Korean, Khmer, … that retrieval cannot match."""
-    return any(ch.isalpha() for ch in text) and not any("a" <= ch <= "z" for ch in text.lower())
+FOREIGN_REPLY = (
+    "Please ask in English: questions must be in English, and this one seems to be in another language. "
+    "The documents are read in English only, so I could not look this question up."
+)
 
 
 def _scrub(text: str) -> str:
@@ -176,7 +174,7 @@ class Assistant:
             else None
         )
         self.generator: AnswerGenerator = self._make_generator()
-        self.retrieval = build_retrieval(self.scorer.analyser, self.retriever, self.reranker, s.k)
+        self.retrieval = build_retrieval(self.index, self.scorer.analyser, self.retriever, self.reranker, s.k)
         self.chain = build_chain(self.index, self.retrieval, self.generator)
 
     def _make_generator(self) -> AnswerGenerator:
@@ -217,13 +215,14 @@ class Assistant:
         return clone
 
     def warm_up(self) -> None:
-        """Pay the lazy loads (spaCy's pipeline, the embedding session, the lexical index) now, with a question
-        about the article's first sentence, so a serving process's first user does not. Never raises: a real
-        problem is the first question's to report."""
+        """Pay the lazy loads (spaCy's pipeline, the embedding session, the lexical index, the language model)
+        now, with a question about the article's first sentence, so a serving process's first user does not.
+        Never raises: a real problem is the first question's to report."""
         question = f"What does the article say about {self.corpus.sentences[0].text[:80]}?"
         try:
             nlp.parse(question)
             self.retrieve(question)
+            english.load()
             if self.settings.reader:
                 shared_reader(self.settings.reader_dir or READER_DIR).warm_up()
         except Exception:
@@ -236,8 +235,10 @@ class Assistant:
         answer = self.chain.invoke(
             {"message": text, "history": _clean_history(history or [], self.settings.max_question_chars)}
         )
-        if answer.refused and _not_english(text):
-            answer.notes.append(NON_ENGLISH_NOTE)
+        if answer.refused and english.is_foreign(text):
+            # Every stage reads English: say why nothing was found, not that the documents are silent, and
+            # point at no passage (none was found for what was asked).
+            answer.text, answer.citations = FOREIGN_REPLY, []
         return answer
 
     def chat(self, message: str, history: list[dict[str, Any]] | None = None) -> Answer:

@@ -493,7 +493,7 @@ def open_index(
     """Reuse the index built from this exact corpus/model/chunking, or build it."""
     started = time.perf_counter()
     chunks = chunk_corpus(corpus, embeddings, settings)
-    name = f"{settings.collection_prefix}-{fingerprint(corpus, embeddings, settings)}"
+    name = f"{settings.index_prefix}-{fingerprint(corpus, embeddings, settings)}"
     expected = len(chunks) + len(corpus.sentences)
     notes: list[str] = []
     lock = None
@@ -556,7 +556,7 @@ def open_index(
                     raise IndexUnavailable(
                         f"rebuilding the index failed: {type(retry_exc).__name__}: {retry_exc}"
                     ) from retry_exc
-            _drop_others(client, settings.collection_prefix, keep=name, sole_builder=settings.chroma_mode == "embedded")
+            _drop_others(client, settings.index_prefix, keep=name, sole_builder=settings.chroma_mode == "embedded")
         return Index(
             _store(client, name, embeddings),
             corpus,

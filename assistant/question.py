@@ -136,10 +136,13 @@ _SPEECH_VERB = re.compile(
     re.IGNORECASE,
 )
 _WH = re.compile(r"\b(what|which|who|whom|when|where|why|how)\b", re.IGNORECASE)
-_FOLLOW_UP = re.compile(
-    r"^\W*(and|also|what about|how about|then|so|but)\b|\b(it|its|they|them|their|this|that|these|those|he|she|his|her|there|the same)\b",
-    re.IGNORECASE,
+# A pronoun that points back at what the conversation was about ("When was that?", "Who organised it?").
+_POINTS_BACK = re.compile(
+    r"\b(it|its|they|them|their|this|that|these|those|he|she|his|her|there|the same)\b", re.IGNORECASE
 )
+_FOLLOW_UP = re.compile(rf"^\W*(and|also|what about|how about|then|so|but)\b|{_POINTS_BACK.pattern}", re.IGNORECASE)
+# A sentence an answer quotes: “…” [n] (the sentence may hold quotes of its own: “Audacious Initiative,”).
+_QUOTED = re.compile(r"“(.+?)” \[\d+\]")
 
 
 @dataclass(frozen=True)
@@ -154,6 +157,9 @@ class Question:
     names: tuple[Span, ...] = field(default=())  # capitalised spans of ``resolved``
     context_names: tuple[str, ...] = field(default=())  # names in the previous turn a follow-up leans on
     numbers: tuple[Quantity, ...] = field(default=())
+    # (doc_id, paragraph) of each sentence the previous answer quoted, when this question points back at it
+    # ("When was that?"): the paragraph shown as that answer's source may hold this one's answer.
+    leans_on: tuple[tuple[str, int], ...] = field(default=())
 
     @property
     def is_follow_up(self) -> bool:
@@ -255,6 +261,14 @@ def _previous_question(history: list[dict[str, Any]], depth: int = 3) -> str:
                 if len(found) >= depth or not _needs_context(text):
                     break
     return " ".join(found)
+
+
+def _previous_answer(history: list[dict[str, Any]]) -> str:
+    """The text of the last assistant turn ("" when there is none)."""
+    for message in reversed(history):
+        if isinstance(message, dict) and message.get("role") == "assistant":
+            return message_text(message.get("content"))
+    return ""
 
 
 def resolve_aliases(text: str, aliases: dict[str, str]) -> str:
@@ -569,8 +583,11 @@ def satisfies(
     proper: frozenset[str] = frozenset(),
     person_words: frozenset[str] = frozenset(),
     currencies: frozenset[str] = frozenset(),
+    leaned_on: bool = False,
 ) -> bool:
-    """Whether ``sentence`` holds the kind of value the question asks for (a number for "how many" …)."""
+    """Whether ``sentence`` holds the kind of value the question asks for (a number for "how many" …).
+    ``leaned_on``: the sentence is in a paragraph the question points back at (``Question.leans_on``), so a
+    time it names belongs to what is asked ("When was that?"), whatever words its clause shares."""
     if answer_type in ("other", "reason", "overview", "identity"):
         return True
     asked = {n.text.lower() for n in question.names} | {n.lower() for n in question.context_names}
@@ -598,7 +615,7 @@ def satisfies(
             + [m.start() for m in RELATIVE_YEAR.finditer(sentence)]
             + time_spots(sentence)
         )
-        return any(_about_subject(sentence, pos, question, topic_words) for pos in spots)
+        return bool(spots) if leaned_on else any(_about_subject(sentence, pos, question, topic_words) for pos in spots)
     if answer_type == "fold":
         return any(q.unit == "fold" for q in nums)
     if answer_type == "number":
@@ -690,7 +707,7 @@ def satisfies(
         )
         # "When is it due to start?" after "Where is the demining effort?": its subject was named before.
         about = replace(question, own_terms=question.terms) if question.is_follow_up else question
-        return any(_about_subject(sentence, pos, about, topic_words) for pos in spots)
+        return bool(spots) if leaned_on else any(_about_subject(sentence, pos, about, topic_words) for pos in spots)
     if answer_type == "company":
         # A firm's name the question does not already use ("Korea-Cambodia Business Forum" does not answer
         # "which companies took part in the business forum?"): not a person, country, office or programme.
@@ -738,6 +755,7 @@ class QuestionAnalyser:
             for w in name  # not "North Korean"
         )
         self.lexicon = CorpusLexicon(corpus)
+        self._sentence_of = {s.text: s for s in corpus.sentences}  # to find the sentences an answer quoted
         self.text = normalise(" ".join(d.text for d in corpus.documents))
         self.words = frozenset(words(self.text))
         self.currencies = self.lexicon.everything.currencies
@@ -762,7 +780,12 @@ class QuestionAnalyser:
     def analyse(self, text: str, history: list[dict[str, Any]] | None = None) -> Question:
         # Read with the lexicon of the documents this question (and the turn it follows up) is about.
         lexicon = self.lexicon.for_question(" ".join([text, _previous_question(history or [])]))
-        return analyse(self.full_years(text), history, self.proper, lexicon.aliases, self._synonyms(lexicon))
+        question = analyse(self.full_years(text), history, self.proper, lexicon.aliases, self._synonyms(lexicon))
+        if not _POINTS_BACK.search(question.text):
+            return question
+        quoted = [self._sentence_of.get(q) for q in _QUOTED.findall(_previous_answer(history or []))]
+        leans_on = dict.fromkeys((s.doc_id, s.paragraph) for s in quoted if s)
+        return replace(question, leans_on=tuple(leans_on))
 
     @functools.lru_cache(maxsize=64)  # noqa: B019 - one analyser per corpus, kept for its life
     def _synonyms(self, lexicon: Lexicon) -> dict[str, str]:
@@ -810,7 +833,14 @@ class QuestionAnalyser:
     def known_number(self, quantity: Quantity) -> bool:
         return quantity.key in self.number_keys
 
-    def satisfies(self, answer_type: str, sentence: str, question: Question) -> bool:
+    def satisfies(self, answer_type: str, sentence: str, question: Question, leaned_on: bool = False) -> bool:
         return satisfies(
-            answer_type, sentence, question, self.topic_words, self.proper, self.person_words, self.currencies
+            answer_type,
+            sentence,
+            question,
+            self.topic_words,
+            self.proper,
+            self.person_words,
+            self.currencies,
+            leaned_on,
         )

@@ -3,6 +3,8 @@ sentence-window reranker. Every returned ``Document`` carries ``metadata["score"
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from langchain_core.callbacks import CallbackManagerForRetrieverRun
 from langchain_core.documents import Document
 from langchain_core.retrievers import BaseRetriever
@@ -20,6 +22,18 @@ def chunk_document(chunk: Chunk, score: float, rank: int) -> Document:
     return Document(
         page_content=chunk.text, id=chunk.chunk_id, metadata={**chunk.metadata(), "score": score, "rank": rank}
     )
+
+
+def paragraph_chunks(index: Index, paragraphs: Iterable[tuple[str, int]]) -> list[Document]:
+    """The chunks holding each (doc_id, paragraph), in paragraph order, for a follow-up that points back at
+    the paragraph an answer quoted: its answer may be a sentence there that retrieval ranks low."""
+    found: dict[str, Document] = {}
+    for doc_id, number in paragraphs:
+        for sentence in index.corpus.document(doc_id).sentences:
+            chunk = index.chunk_of(sentence) if sentence.paragraph == number else None
+            if chunk and chunk.chunk_id not in found:
+                found[chunk.chunk_id] = chunk_document(chunk, 0.0, len(found) + 1)
+    return list(found.values())
 
 
 class DenseRetriever(BaseRetriever):

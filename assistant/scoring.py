@@ -122,7 +122,9 @@ class SentenceScorer:
             dense = FOLLOW_UP_OWN * own + (1 - FOLLOW_UP_OWN) * dense
         scored = []
         for s, d in zip(unique, dense, strict=True):
-            typed = self.analyser.satisfies(question.answer_type, s.text, question)
+            typed = self.analyser.satisfies(
+                question.answer_type, s.text, question, leaned_on=(s.doc_id, s.paragraph) in question.leans_on
+            )
             lex = self.lexical(question, s, typed)
             support = self.dense_weight * max(float(d), 0.0) + (1 - self.dense_weight) * lex
             scored.append(ScoredSentence(s, float(d), lex, support, typed))

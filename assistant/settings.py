@@ -10,6 +10,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 PROJECT_DIR = PACKAGE_DIR.parent
+BUNDLED_CORPUS = PROJECT_DIR / "corpus"  # the summit article
 
 
 def _default_data_dir() -> Path:
@@ -24,7 +25,7 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="ASSISTANT_", extra="forbid", validate_default=True)
 
-    corpus_dir: Path = Field(default=PROJECT_DIR / "corpus", description="Folder of .txt/.md articles.")
+    corpus_dir: Path = Field(default=BUNDLED_CORPUS, description="Folder of .txt/.md articles.")
     data_dir: Path = Field(default_factory=_default_data_dir, description="Index, feedback and reports.")
 
     # Vector store: embedded Chroma on disk by default, a Chroma server by configuration.
@@ -34,7 +35,11 @@ class Settings(BaseSettings):
     chroma_ssl: bool = False
     chroma_headers: dict[str, str] = Field(default_factory=dict)
     chroma_timeout: float = Field(default=5.0, gt=0, description="Seconds to wait for a Chroma server.")
-    collection_prefix: str = Field(default="summit", pattern=r"^[a-zA-Z0-9][a-zA-Z0-9_-]{1,40}$")
+    collection_prefix: str | None = Field(
+        default=None,
+        pattern=r"^[a-zA-Z0-9][a-zA-Z0-9_-]{1,40}$",
+        description="Start of the index's collection name (default: summit for the bundled article, else documents).",
+    )
 
     # Embeddings: the same all-MiniLM-L6-v2 either way (vectors agree to cosine 0.9999999); onnx serves
     # without importing torch, torch is sentence-transformers itself (the reference, and the ONNX export).
@@ -117,6 +122,13 @@ class Settings(BaseSettings):
     def with_overrides(self, **overrides: Any) -> Settings:
         """A validated copy with ``overrides`` applied (``model_copy`` would skip validation)."""
         return type(self)(**{**self.model_dump(), **overrides}) if overrides else self
+
+    @property
+    def index_prefix(self) -> str:
+        """The collection prefix in use: a user's own documents are not indexed under the summit's name."""
+        if self.collection_prefix:
+            return self.collection_prefix
+        return "summit" if self.corpus_dir.resolve() == BUNDLED_CORPUS else "documents"
 
     @property
     def library_dir(self) -> Path:

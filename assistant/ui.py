@@ -17,6 +17,7 @@ The chat endpoint is ``/respond`` (``gradio_client.Client(url).predict(message, 
 
 from __future__ import annotations
 
+import functools
 import html
 import inspect
 import json
@@ -314,6 +315,24 @@ def render_answer(bot: Assistant, answer: Answer) -> str:
 # The page
 
 
+class _ChatInterface(gr.ChatInterface):
+    """``gr.ChatInterface`` whose input keeps its placeholder. Gradio 6 blanks it while an answer is written
+    (on submit and on retry) and never puts it back, so after the first question the box gave no hint."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Retry blanks it in an inline step of its event chain: the same update, less the placeholder.
+        for block_fn in self.fns.values():
+            if block_fn.outputs == [self.textbox] and not block_fn.inputs and block_fn.fn is not None:
+                shown = block_fn.fn() if block_fn.fn.__name__ == "<lambda>" else None
+                if isinstance(shown, dict) and shown.get("placeholder") == "":
+                    kept = {k: v for k, v in shown.items() if k not in ("__type__", "placeholder")}
+                    block_fn.fn = functools.partial(gr.update, **kept)
+
+    def _clear_and_save_textbox(self, message: Any) -> tuple[Any, Any]:
+        return gr.update(value="", interactive=False), message
+
+
 class ChatPage:
     """The chat function, the feedback handler and the Blocks that wire them to one ``Assistant``."""
 
@@ -438,6 +457,7 @@ class ChatPage:
         chatbot = _make_safe_chatbot(
             gr.Chatbot(
                 label="Assistant",
+                show_label=False,  # a floating label would cover the first line of a long answer scrolled under it
                 scale=1,
                 height="65vh",
                 min_height=360,
@@ -457,7 +477,7 @@ class ChatPage:
             submit_btn=True,
             stop_btn=True,
         )
-        demo = gr.ChatInterface(
+        demo = _ChatInterface(
             self.respond,
             chatbot=chatbot,
             textbox=textbox,

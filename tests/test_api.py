@@ -35,6 +35,21 @@ def test_chat_resolves_follow_ups_from_history(bot):
     assert "250" in ans.text and ans.rewritten_query
 
 
+TRADE_BETWEEN = "How much has trade between the two countries grown?"
+
+
+def test_a_follow_up_is_answered_from_the_paragraph_the_previous_answer_quoted(bot):
+    first = bot.ask(TRADE_BETWEEN)
+    assert first.text.startswith("Twentyfold.") and first.citations[0].paragraph == 5
+    history = [{"role": "user", "content": TRADE_BETWEEN}, {"role": "assistant", "content": first.text}]
+    # "that" is the growth the answer quoted; the sentence before it, in the same paragraph, says since when.
+    then = bot.chat("When was that?", history)
+    assert then.kind == "answer" and then.text.startswith("1997. “"), then.text
+    assert then.citations[0].paragraph == 5 and "reestablishing relations in 1997" in then.citations[0].text
+    # Without the quoted paragraph there is nothing "that" points at.
+    assert bot.chat("When was that?", history[:1]).refused
+
+
 @pytest.mark.parametrize("bad", ["", "   \n\t ", "\x00\x01"])
 def test_empty_questions_raise_a_friendly_error(bot, bad):
     with pytest.raises(QuestionError, match="Please type a question"):

@@ -7,6 +7,7 @@ Every case ends in one of four user-facing outcomes, the same through the Python
   window shows;
 * ``answer(fact)``: a grounded answer that contains ``fact`` and cites the article;
 * ``REFUSAL``: "the article does not say" with its refusal note, or any grounded outcome (``ANY``);
+* ``NOT_ENGLISH``: a refusal that asks for the question in English (Korean, Khmer, French …);
 
 and never an exception, a traceback, the generic error reply or live markup in the page.
 """
@@ -25,7 +26,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")  # before gradio_client imports hug
 import pytest
 
 from assistant import Answer, QuestionError
-from assistant.core import NON_ENGLISH_NOTE
+from assistant.core import FOREIGN_REPLY
 from assistant.servers import free_port
 from assistant.settings import PROJECT_DIR
 from assistant.ui import ERROR_REPLY, REFUSAL_NOTE, SOURCES_MARKER, ChatPage, build_app, escape_markdown
@@ -43,7 +44,7 @@ class Expect:
     kind: str  # "message" | "answer" | "refusal" | "any"
     message: str | re.Pattern | None = None  # the exact QuestionError text (or pattern)
     fact: str | None = None  # a fact the grounded answer must contain (case-insensitive)
-    note: str | None = None  # a note the Answer must carry (also shown on the page)
+    reply: str = "The article does not"  # how a refusal's text starts
 
 
 def message(text: str | re.Pattern) -> Expect:
@@ -56,7 +57,7 @@ def answer(fact: str) -> Expect:
 
 REFUSAL = Expect("refusal")
 ANY = Expect("any")
-NOT_ENGLISH = Expect("refusal", note=NON_ENGLISH_NOTE)
+NOT_ENGLISH = Expect("refusal", reply=FOREIGN_REPLY)
 
 CASES = {
     # -- nothing to answer -----------------------------------------------------------------------------
@@ -98,6 +99,8 @@ CASES = {
     "emoji-with-question": ("Where was the summit held? 🇰🇷🤝🇰🇭", answer("Seoul")),
     "khmer": ("តើកិច្ចប្រជុំកំពូលធ្វើឡើងនៅឯណា?", NOT_ENGLISH),
     "korean": ("정상회담은 어디에서 열렸나요?", NOT_ENGLISH),
+    "french": ("Où s'est tenu le sommet ?", NOT_ENGLISH),
+    "spanish": ("¿Dónde se celebró la cumbre?", NOT_ENGLISH),
     "korean-with-names": ("Who met Hun Manet? 훈 마넷", answer("Yoon")),
     # -- SQL and shell metacharacters (nothing is executed; the store is untouched) ---------------------
     "sql-drop": ("Robert'); DROP TABLE collections;--", REFUSAL),
@@ -174,12 +177,10 @@ def test_python_api(bot, text, expect: Expect):
         assert result.kind == "answer", result.text
     if expect.kind == "refusal":
         assert result.kind == "refusal", result.text
-        assert result.text.startswith("The article does not")
+        assert result.text.startswith(expect.reply)
     if expect.fact:
         assert expect.fact.lower() in result.text.lower(), result.text
         assert result.citations and all(c.doc_id == "korea-cambodia-summit" for c in result.citations)
-    if expect.note:
-        assert expect.note in result.notes
 
 
 @pytest.mark.parametrize(("text", "expect"), list(CASES.values()), ids=list(CASES))
@@ -198,13 +199,11 @@ def test_chat_function(page, text, expect: Expect):
         return
     assert SOURCES_MARKER in reply, "a finished reply carries its sources/notes block"
     if expect.kind == "refusal":
-        assert REFUSAL_NOTE in reply and reply.startswith("The article does not")
+        assert REFUSAL_NOTE in reply and reply.startswith(escape_markdown(expect.reply))
     if expect.kind == "answer":
         assert "<summary>Sources</summary>" in reply and REFUSAL_NOTE not in reply
     if expect.fact:
         assert expect.fact.lower() in reply.split(SOURCES_MARKER)[0].lower()
-    if expect.note:
-        assert expect.note in reply.split(SOURCES_MARKER)[1]
 
 
 @pytest.mark.parametrize("bad", [None, 42, b"How much has trade grown since 1997?", ["a list"]], ids=repr)

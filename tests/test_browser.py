@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from assistant.ui import CORRECTION_NOTE, REFUSAL_NOTE
+from assistant.ui import CORRECTION_NOTE, REFUSAL_NOTE, page_text
 
 pytestmark = pytest.mark.browser
 
@@ -148,3 +148,51 @@ def test_refusal_and_correction_notes_show(page, tmp_path, question, name):
     shot = tmp_path / f"{name}.png"
     page.screenshot(path=str(shot))
     print(f"screenshot: {shot} ({note.inner_text()})")
+
+
+def test_the_input_keeps_its_placeholder(page, bot):
+    placeholder = page_text(bot.corpus).placeholder
+    box = page.locator("textarea").first
+    assert box.get_attribute("placeholder") == placeholder
+    ask(page, "How many people attended the business forum?", 1)
+    assert box.get_attribute("placeholder") == placeholder  # Gradio blanks it while answering
+    page.get_by_role("button", name="Retry").click()
+    page.wait_for_selector("textarea[disabled]", timeout=ANSWER_TIMEOUT_MS)
+    wait_for_replies(page, 1)
+    assert box.get_attribute("placeholder") == placeholder
+
+
+# The first text line of the first answer, scrolled to the top edge of the chat's scrolling box (the rest
+# of the chat below it); then the chat's own elements outside that box drawn over the line (a floating label
+# ignores the pointer, so hit-testing would not see it: rectangles are compared).
+FIRST_LINE_AT_TOP = """() => {
+    const answer = document.querySelector('[data-testid="bot"]');
+    let box = answer.parentElement;
+    while (box && !(box.scrollHeight > box.clientHeight && /auto|scroll/.test(getComputedStyle(box).overflowY))) {
+        box = box.parentElement;
+    }
+    if (!box) return null;
+    const walker = document.createTreeWalker(answer, NodeFilter.SHOW_TEXT, n => n.textContent.trim() ? 1 : 3);
+    const range = document.createRange();
+    range.selectNodeContents(walker.nextNode());
+    box.scrollTop += range.getClientRects()[0].top - box.getBoundingClientRect().top;
+    const line = range.getClientRects()[0];
+    const over = [...box.parentElement.querySelectorAll('*')].filter(el => {
+        if (box.contains(el) || getComputedStyle(el).visibility === 'hidden') return false;
+        const r = el.getBoundingClientRect();
+        return r.width && r.height && r.left < line.right && r.right > line.left && r.top < line.bottom
+            && r.bottom > line.top;
+    });
+    return {line: range.toString().slice(0, 40), covered_by: over.map(el => el.outerHTML.slice(0, 120))};
+}"""
+
+
+def test_nothing_covers_the_first_line_of_an_answer_scrolled_to_the_top(page, tmp_path):
+    ask(page, "What is this article about?", 1)
+    ask(page, "What is this article about?", 2)  # two long answers: the chat scrolls
+    seen = page.evaluate(FIRST_LINE_AT_TOP)
+    assert seen is not None, "the chat should scroll with two long answers"
+    shot = tmp_path / "scrolled.png"
+    page.screenshot(path=str(shot))
+    print(f"screenshot: {shot}")
+    assert seen["line"].startswith("The article") and seen["covered_by"] == [], seen

@@ -44,6 +44,17 @@ def test_index_reports_reuse(cli_env, capsys):
     assert "reused index" in capsys.readouterr().out
 
 
+def test_sources_names_the_index_after_whose_documents_it_holds(cli_env, tmp_path, capsys):
+    assert main(["sources", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["collection"].startswith("summit-")
+    own = tmp_path / "notes"
+    own.mkdir()
+    (own / "harvest.txt").write_text("The rice harvest in Battambang rose by a tenth this year.\n", encoding="utf-8")
+    assert main(["--corpus-dir", str(own), "--data-dir", str(tmp_path / "data"), "sources"]) == 0
+    listed = capsys.readouterr().out
+    assert "1 indexed document(s) in documents-" in listed and "summit" not in listed
+
+
 def test_missing_corpus_exits_2(cli_env, tmp_path, capsys):
     assert main(["--corpus-dir", str(tmp_path / "none"), "index"]) == 2
     assert "corpus directory not found" in capsys.readouterr().err

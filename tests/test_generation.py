@@ -20,6 +20,26 @@ def test_exact_date_is_refused_plainly(bot):
 
 
 @pytest.mark.parametrize(
+    ("question", "says"),
+    [
+        # The copula goes back before the verb it is an auxiliary of, or that the parse hangs on the subject.
+        ("When was the lighthouse built?", "when the lighthouse was built."),
+        ("When was the lighthouse first built?", "when the lighthouse was first built."),
+        (
+            "When are the free trade agreement negotiations on services and investment expected to be completed?",
+            "when the free trade agreement negotiations on services and investment are expected to be completed.",
+        ),
+        # ... and after the subject when nothing follows it.
+        ("What is the exact date of the summit?", "what the exact date of the summit is."),
+        ("Who is the biggest investor in Cambodia?", "who the biggest investor in Cambodia is."),
+    ],
+)
+def test_a_refusal_restates_the_question_in_statement_order(bot, question, says):
+    answer = bot.ask(question)
+    assert answer.refused and answer.text.startswith(f"The article does not say {says}"), answer.text
+
+
+@pytest.mark.parametrize(
     ("question", "right", "wrong"),
     [
         ("Why was the summit held in Phnom Penh?", "Seoul", "Phnom Penh"),

@@ -131,7 +131,7 @@ def test_rebuild_embeds_everything_again(bot, settings, monkeypatch):
 def test_leftover_temporary_collections_are_dropped_by_the_next_build(bot, settings):
     first = open_index(load_corpus(settings.corpus_dir), bot.embeddings, settings)
     client = first.store._client
-    client.create_collection(f"{settings.collection_prefix}-0123456789abcdef-tmp-deadbeef")  # a killed build's
+    client.create_collection(f"{settings.index_prefix}-0123456789abcdef-tmp-deadbeef")  # a killed build's
     (settings.corpus_dir / "extra.md").write_text("The delegation also visited Busan. It toured the port.")
     second = open_index(load_corpus(settings.corpus_dir), bot.embeddings, settings)
     assert _collections(second) == [second.collection_name]
@@ -153,7 +153,7 @@ def test_bm25_index_is_saved_once_and_loaded_by_the_next_open(bot, settings):
 
 def test_bm25_copies_of_other_collections_are_replaced(bot, settings):
     corpus = load_corpus(settings.corpus_dir)
-    stale = settings.data_dir / "bm25" / f"{settings.collection_prefix}-0123456789abcdef-000000000000"
+    stale = settings.data_dir / "bm25" / f"{settings.index_prefix}-0123456789abcdef-000000000000"
     stale.mkdir(parents=True)
     (stale / "params.index.json").write_text("{}")
     index = open_index(corpus, bot.embeddings, settings)

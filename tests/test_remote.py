@@ -47,6 +47,21 @@ def test_ask_is_answered_by_the_running_page_without_loading_the_engine(bot, app
     assert answer["citations"][0]["paragraph"] >= 1
 
 
+def test_the_note_that_the_page_answered_follows_the_answer_on_its_own_line(bot, app) -> None:
+    # Read as a terminal tool shows the two streams, stdout then stderr, the note once came glued to the
+    # answer's last line ("…Hun Manet.answered by the chat page at …"): it is now stdout's last line.
+    env = {**os.environ, "ASSISTANT_DATA_DIR": str(bot.settings.data_dir), "ASSISTANT_PORT": str(_port(app))}
+    done = subprocess.run(
+        [sys.executable, "-m", "assistant.cli", "ask", QUESTION], capture_output=True, text=True, env=env, timeout=300
+    )
+    lines = done.stdout.splitlines()
+    assert (
+        done.returncode == 0
+        and lines[-1] == f"answered by the chat page at {app.local_url.rstrip('/')} (--local answers here)"
+    )
+    assert lines[-2].endswith("Cambodia.") and "answered by" not in done.stderr  # where the cited sentence ends
+
+
 def test_local_flag_answers_in_this_process(bot, app) -> None:
     answer, stderr, probe = _ask(bot, _port(app), "--local")
     assert "answered by the chat page" not in stderr

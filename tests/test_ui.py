@@ -182,6 +182,14 @@ def test_follow_up_with_browser_shaped_history(page):
     assert "250" in follow
 
 
+def test_a_follow_up_reads_the_paragraph_shown_as_the_previous_answers_source(page):
+    question = "How much has trade between the two countries grown?"
+    reply = list(page.respond(question, []))[-1]
+    assert "Paragraph 5" in reply
+    follow = list(page.respond("When was that?", browser_history(question, reply)))[-1]
+    assert follow.startswith(escape_markdown("1997. “")) and "Paragraph 5" in follow and REFUSAL_NOTE not in follow
+
+
 def test_feedback_appends_one_json_line(bot, page):
     reply = list(page.respond(TRADE, []))[-1]
     history = browser_history(TRADE, reply)

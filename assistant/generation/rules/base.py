@@ -112,6 +112,24 @@ class Context:
 
     @cached_property
     def typed(self) -> list[ScoredSentence]:
+        """Sentences holding the kind of value asked for that are relevant enough to answer with; failing
+        those, the ones in the paragraph a follow-up points back at (``pointed_at``)."""
+        return self.pointed_at or self.relevant
+
+    @cached_property
+    def pointed_at(self) -> list[ScoredSentence]:
+        """When nothing relevant enough holds the asked-for value, the sentences that hold it in the paragraph
+        a follow-up points back at ("When was that?" after an answer quoting paragraph 5): "that" is what the
+        paragraph reports, so they answer however few of the question's words they share. Only for a value:
+        an open question is answered by relevance."""
+        relevant = self.relevant
+        if self.question.answer_type in OPEN_TYPES or (relevant and relevant[0].support >= self.reader.threshold):
+            return []
+        leans_on = set(self.question.leans_on)
+        return [s for s in self.scored if s.typed and (s.sentence.doc_id, s.sentence.paragraph) in leans_on]
+
+    @cached_property
+    def relevant(self) -> list[ScoredSentence]:
         """Sentences holding the kind of value asked for that are relevant enough to answer with.
 
         When the most relevant sentence is *the* one about the subject (it alone shares a word with the
