@@ -14,13 +14,12 @@ from typing import Any
 import numpy as np
 
 from .core import Assistant
-from .evaluation import ANSWERABLE, HELD_OUT, OWN_CORPUS, bot_for, history_of, judge, load_suite
+from .evaluation import ANSWERABLE, DOCUMENT_SUITES, HELD_OUT, bot_for, history_of, judge, load_suite
 from .generation.answerability import FEATURES, MODEL_PATH, AnswerabilityModel
 
-# Development suites of four sources: the summit, a town's history, a ferry news story, and the reader's
-# six SQuAD validation articles (crowd-written near-misses).
+# Development suites of three documents: the summit, a town's history, a ferry news story.
 KEEP_RIGHT = 0.975
-FIT_SUITES = ("main", "paraphrase-dev", "paraphrase-dev2", "dialogues", "town", "ferry", "squad-dev")
+FIT_SUITES = ("main", "paraphrase-dev", "paraphrase-dev2", "dialogues", "town", "ferry")
 
 
 @dataclass
@@ -33,18 +32,17 @@ class Sample:
 
 
 def _document(suite: str) -> str:
-    return suite if suite in OWN_CORPUS else "summit"
+    return suite if suite in DOCUMENT_SUITES else "summit"
 
 
 def collect(bot: Assistant, suites: tuple[str, ...] = FIT_SUITES) -> list[Sample]:
-    """Ask every question with the model off and the reader refusing nothing; each one the rules answer becomes
-    a sample, labelled by whether that answer is right (an unanswerable or false-premise question answered is
-    wrong)."""
+    """Ask every question with the model off; each one the rules answer becomes a sample, labelled by
+    whether that answer is right (an unanswerable or false-premise question answered is wrong)."""
     if HELD_OUT & set(suites):
         raise ValueError(f"held-out suites are never fitted on: {sorted(HELD_OUT & set(suites))}")
     samples = []
     for suite in suites:
-        runner = bot_for(bot, suite).configure(answerability=False, reader=True, reader_threshold=0.0)
+        runner = bot_for(bot, suite).configure(answerability=False)
         for item in load_suite(suite):
             answer = runner.chat(item["question"], history_of(item, runner))
             if answer.kind == "answer" and answer.features:

@@ -227,7 +227,7 @@ def fit(network: torch.nn.Module, encoded: list[Any], config: TrainConfig, progr
         optimizer.zero_grad()
         stats.steps += 1
         stats.examples += len(batch.label)
-        stats.losses.append(float(loss))
+        stats.losses.append(loss.item())
         bar.update()
         if stats.steps % 200 == 0:
             recent = float(np.mean(stats.losses[-200:]))

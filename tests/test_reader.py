@@ -54,11 +54,17 @@ def harbour_bot(tmp_path_factory: pytest.TempPathFactory, models_dir: Path) -> A
     return Assistant(corpus_dir=folder / "corpus", data_dir=folder / "data", models_dir=models_dir)
 
 
-def test_the_assistant_answers_with_the_span_and_refuses_what_the_note_does_not_say(harbour_bot: Assistant) -> None:
+def test_the_assistant_answers_with_what_the_reader_read(harbour_bot: Assistant) -> None:
     answer = harbour_bot.ask("Who rebuilt the old harbour?")
-    assert answer.kind == "answer" and answer.text.startswith("Marta Lind") and answer.reader is not None
+    assert answer.kind == "answer" and "Marta Lind" in answer.text.split("“")[0] and answer.reader is not None
+
+
+def test_below_a_set_threshold_the_reader_refuses(harbour_bot: Assistant) -> None:
+    strict = harbour_bot.configure(reader_threshold=0.9)
+    assert strict.ask("Who rebuilt the old harbour?").kind == "answer"
     for question in ("How tall is the lighthouse?", "What colour are the fishing boats?"):
-        assert harbour_bot.ask(question).kind == "refusal", question
+        refused = strict.ask(question)
+        assert refused.kind == "refusal" and refused.reader is not None and refused.reader < 0.9, question
 
 
 def test_without_the_reader_the_rules_alone_decide(harbour_bot: Assistant) -> None:
@@ -68,7 +74,7 @@ def test_without_the_reader_the_rules_alone_decide(harbour_bot: Assistant) -> No
 
 def test_a_confident_reader_overrules_an_llm_refusal(bot: Assistant) -> None:
     refuser = FakeListChatModel(responses=["The article does not say how much trade has grown."] * 4)
-    answer = bot.configure(chat_model=refuser).ask("How much has trade between the two countries grown?")
+    answer = bot.configure(chat_model=refuser).ask("How much has trade volume increased?")
     assert answer.kind == "answer" and "twentyfold" in answer.text.lower()
     assert "llm-refusal-overruled" in answer.notes
 

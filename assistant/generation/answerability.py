@@ -34,7 +34,6 @@ FEATURES = (
     "typed_question",  # the question asks for a value of a kind, not an open description
     "focus_cover",  # whether the noun the question asks about ("which *king*", "how many *people*") is there
     "missing_idf",  # rarest question word the sentence lacks (idf, relative to the rarest possible)
-    "reader",  # the trained reader's best probability that a candidate sentence answers (generation/rules/reading.py)
 )
 
 
@@ -52,10 +51,9 @@ def _content_lemmas(parsed: nlp.Parse, skip: frozenset[str]) -> list[str]:
 
 
 def features(
-    question: Question, scored: list[ScoredSentence], top: ScoredSentence, scorer: SentenceScorer, reader: float
+    question: Question, scored: list[ScoredSentence], top: ScoredSentence, scorer: SentenceScorer
 ) -> dict[str, float]:
-    """The model's inputs for answering ``question`` from ``top`` (one of ``scored``, best first), ``reader``
-    the trained reader's verdict on the candidates."""
+    """The model's inputs for answering ``question`` from ``top`` (one of ``scored``, best first)."""
     asked = nlp.parse(question.text)
     sentence = nlp.parse(top.sentence.text)
     have = {t.lemma.lower() for t in sentence.tokens} | {t.text.lower() for t in sentence.tokens}
@@ -81,7 +79,6 @@ def features(
         "typed_question": float(question.answer_type not in _OPEN),
         "focus_cover": float(all(f in have for f in nlp.focus_nouns(asked))),
         "missing_idf": _missing_idf(question, top, scorer),
-        "reader": reader,
     }
 
 

@@ -190,9 +190,8 @@ class Context:
 
     @cached_property
     def features(self) -> dict[str, float]:
-        """What the answerability model sees of answering from ``top`` (the reader's input only with a reader)."""
-        reader = self.readings[0].reading.probability if self.readings else float("nan")
-        return answerability.features(self.question, self.scored, self.top, self.reader.scorer, reader)
+        """What the answerability model sees of answering from ``top``."""
+        return answerability.features(self.question, self.scored, self.top, self.reader.scorer)
 
 
 class Rule(ABC):

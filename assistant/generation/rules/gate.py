@@ -14,9 +14,8 @@ class AnswerabilityGate(Rule):
     def decide(self, ctx: Context) -> Draft | None:
         model = ctx.reader.answerability
         # Its features measure how much of the question the evidence covers; a follow-up answered from the
-        # paragraph it points back at ("When was that?") has almost no words of its own to cover. Without the
-        # reader's verdict, one of its inputs, it cannot judge either.
-        if model is None or not model.judges(ctx.question) or ctx.top in ctx.pointed_at or not ctx.readings:
+        # paragraph it points back at ("When was that?") has almost no words of its own to cover.
+        if model is None or not model.judges(ctx.question) or ctx.top in ctx.pointed_at:
             return None
         chance = model.probability(ctx.features)
         if chance >= model.threshold:
