@@ -330,24 +330,25 @@ def calibrate_reader(
         variant = bot_for(bot, suite).configure(reader_threshold=0.0)
         rows[suite] = []
         for item in tqdm(items, desc=f"reader/{suite}", unit="q", disable=not progress, leave=False):
-            answer = variant.chat(item["question"], history_of(item, variant))
-            rows[suite].append((item["kind"], answer.reader, judge(item, answer)))
-    sweep = []
+            reply = variant.chat(item["question"], history_of(item, variant))
+            rows[suite].append((item["kind"], reply.reader, judge(item, reply)))
+    sweep: list[dict[str, Any]] = []
     for threshold in [round(0.02 * i, 2) for i in range(51)]:
-        per_suite = {}
+        per_suite: dict[str, dict[str, float]] = {}
         for suite, results in rows.items():
             # Below the threshold the reader refuses: right only for an unanswerable question.
             outcomes = [
                 (kind, kind == "unanswerable" if p is not None and p < threshold else correct)
                 for kind, p, correct in results
             ]
-            answer = _rate([c for k, c in outcomes if k in ANSWERABLE])
-            refusal = _rate([c for k, c in outcomes if k in DECLINING])
-            per_suite[suite] = {"answer_accuracy": answer, "refusal_accuracy": refusal}
+            per_suite[suite] = {
+                "answer_accuracy": _rate([c for k, c in outcomes if k in ANSWERABLE]),
+                "refusal_accuracy": _rate([c for k, c in outcomes if k in DECLINING]),
+            }
         balanced = statistics.fmean(
-            statistics.fmean([v for v in m.values() if v == v])
-            for m in per_suite.values()  # NaN: no such items
+            statistics.fmean([v for v in m.values() if v == v])  # NaN: a suite without such items
+            for m in per_suite.values()
         )
         sweep.append({"threshold": threshold, "balanced_accuracy": round(balanced, 4), "suites": per_suite})
-    best = max(sweep, key=lambda row: (row["balanced_accuracy"], -row["threshold"]))
+    best = max(sweep, key=lambda row: (float(row["balanced_accuracy"]), -float(row["threshold"])))
     return {"suites": list(suites), "best": best, "sweep": sweep}
