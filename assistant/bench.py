@@ -384,7 +384,7 @@ def run_embed(quick: bool) -> dict[str, Any]:
     out, vectors = {}, {}
     for backend in BACKENDS:
         t = time.perf_counter()
-        encoder = load_encoder(backend, settings.model_cache_dir)
+        encoder = load_encoder(backend, settings.models_dir)
         loaded = time.perf_counter() - t
         encoder.encode(asked[:3], 1)  # first-call allocations
         single = []
@@ -1000,9 +1000,6 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.threads:
         os.environ["OMP_NUM_THREADS"] = os.environ["MKL_NUM_THREADS"] = str(args.threads)
-    # Every data dir of the run (and every child) shares the user's exported ONNX model: exporting is set-up,
-    # not something measured.
-    os.environ.setdefault("ASSISTANT_MODELS_DIR", str(Settings().model_cache_dir))
     parts = args.only or PARTS
     sizes = args.sizes or ([1, 100] if args.quick else [1, 100, 1000]) + ([10_000] if args.large else [])
     results: dict[str, Any] = {
