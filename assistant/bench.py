@@ -979,6 +979,7 @@ def soak(n: int, minutes: float, work_dir: Path | None, report_dir: Path) -> int
     from . import soak
 
     work = work_dir or Path(tempfile.mkdtemp(prefix="summit-soak-"))
+    work.mkdir(parents=True, exist_ok=True)
     try:
         results = soak.run(n, work, minutes)
     finally:

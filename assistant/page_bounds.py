@@ -22,7 +22,7 @@ from typing import Any
 
 # A browser tab's session is touched by each of its events, so only tabs idle while this many other sessions
 # (API calls included) came and went lose their state; ChatInterface keeps the conversation in the browser.
-SESSIONS_KEPT = 1_000
+SESSIONS_KEPT = 500
 EVENTS_KEPT = 1_000
 PENDING_SESSIONS_KEPT = 1_000  # past this many keys, the emptied sets are dropped
 
