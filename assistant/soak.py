@@ -120,6 +120,11 @@ def run(n: int, work: Path, minutes: float) -> dict[str, Any]:
     return summarise(n, latencies, rss, errors, startup, minutes)
 
 
+def median_ms(seconds: list[float]) -> float | None:
+    """None without counted requests (a time limit reached in the warm-up: only the start-up is measured)."""
+    return round(1000 * statistics.median(seconds), 2) if seconds else None
+
+
 def summarise(
     n: int,
     latencies: list[float],
@@ -138,7 +143,7 @@ def summarise(
         for start in range(0, done, WINDOW)
     ]
     at = dict(rss)
-    first, last = statistics.median(latencies[:EDGE]), statistics.median(latencies[-EDGE:])
+    first, last = median_ms(latencies[:EDGE]), median_ms(latencies[-EDGE:])
     summary: dict[str, Any] = {
         "requests": done,
         "stopped_by": "count" if done == n else f"time limit ({minutes} min)",
@@ -147,9 +152,9 @@ def summarise(
         "rss_after_1000_answers_mib": at.get(EDGE),
         "rss_end_mib": rss[-1][1] if rss else None,
         "rss_growth_after_first_1000_mib": round(rss[-1][1] - at[EDGE], 1) if EDGE in at else None,
-        "p50_first_1000_ms": round(1000 * first, 2),
-        "p50_last_1000_ms": round(1000 * last, 2),
-        "p50_change_last_vs_first_1000": round(abs(last / first - 1), 3),
+        "p50_first_1000_ms": first,
+        "p50_last_1000_ms": last,
+        "p50_change_last_vs_first_1000": round(abs(last / first - 1), 3) if first and last else None,
     }
     targets = [
         {"target": name, "limit": limit, "unit": unit, "measured": summary[name], "met": summary[name] <= limit}
