@@ -163,7 +163,7 @@ def summarise(
     ]
     return {
         "meta": {
-            "started": time.strftime("%Y-%m-%d %H:%M:%S"),
+            "finished": time.strftime("%Y-%m-%d %H:%M:%S"),
             "cpus": os.cpu_count(),
             "load_end": list(os.getloadavg()),
             "endpoints": list(ENDPOINTS),
