@@ -17,9 +17,12 @@ $(BIN)/python:
 	$(BIN)/pip install --disable-pip-version-check -q --upgrade pip
 
 # torch first, from the pinned CPU wheel, so nothing later resolves a multi-GB CUDA build.
+# Then the embedding model's ONNX export, once per machine (~/.cache/summit-assistant/models, or
+# ASSISTANT_MODELS_DIR), so no serving process ever imports torch to make it.
 $(BASE_STAMP): pyproject.toml constraints.txt | $(BIN)/python
 	$(PIP) torch==2.13.0
 	$(PIP) -e .
+	$(BIN)/python -m assistant.minilm_onnx
 	touch $@
 
 $(DEV_STAMP): $(BASE_STAMP)

@@ -384,7 +384,7 @@ def run_embed(quick: bool) -> dict[str, Any]:
     out, vectors = {}, {}
     for backend in BACKENDS:
         t = time.perf_counter()
-        encoder = load_encoder(backend, settings.model_cache_dir)
+        encoder = load_encoder(backend, settings.models_dir)
         loaded = time.perf_counter() - t
         encoder.encode(asked[:3], 1)  # first-call allocations
         single = []
@@ -975,6 +975,22 @@ def show(results: dict[str, Any]) -> None:
         console.print(table)
 
 
+def soak(n: int, minutes: float, work_dir: Path | None, report_dir: Path) -> int:
+    from . import soak
+
+    work = work_dir or Path(tempfile.mkdtemp(prefix="summit-soak-"))
+    work.mkdir(parents=True, exist_ok=True)
+    try:
+        results = soak.run(n, work, minutes)
+    finally:
+        if work_dir is None:
+            shutil.rmtree(work, ignore_errors=True)
+    console.print_json(data={"summary": results["summary"], "targets": results["targets"]})
+    paths = soak.write(results, report_dir)
+    console.print("report: " + ", ".join(str(p) for p in paths))
+    return 0 if results["summary"]["errors"] == 0 else 1
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if argv and argv[0] == SCALE_CHILD:  # internal: one scale size in a fresh process
@@ -994,15 +1010,16 @@ def main(argv: list[str] | None = None) -> int:
         help="keep corpora and indexes here; a later run re-measures queries on them without rebuilding",
     )
     parser.add_argument("--name", default="bench", help="report file stem")
+    parser.add_argument("--soak", type=int, metavar="N", help="only a soak: N questions through a running chat page")
+    parser.add_argument("--soak-minutes", type=float, default=60.0, help="time limit of the soak")
     parser.add_argument(
         "--threads", type=int, help="OMP/MKL threads of the measured child processes (default: one per core)"
     )
     args = parser.parse_args(argv)
     if args.threads:
         os.environ["OMP_NUM_THREADS"] = os.environ["MKL_NUM_THREADS"] = str(args.threads)
-    # Every data dir of the run (and every child) shares the user's exported ONNX model: exporting is set-up,
-    # not something measured.
-    os.environ.setdefault("ASSISTANT_MODELS_DIR", str(Settings().model_cache_dir))
+    if args.soak:
+        return soak(args.soak, args.soak_minutes, args.work_dir, args.report_dir)
     parts = args.only or PARTS
     sizes = args.sizes or ([1, 100] if args.quick else [1, 100, 1000]) + ([10_000] if args.large else [])
     results: dict[str, Any] = {

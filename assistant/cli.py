@@ -353,6 +353,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
         + (["--only", *args.only] if args.only else [])
     )
     argv += ["--threads", str(args.threads)] if args.threads else []
+    argv += ["--soak", str(args.soak), "--soak-minutes", str(args.soak_minutes)] if args.soak else []
     return bench.main([*argv, "--report-dir", args.report_dir])
 
 
@@ -504,6 +505,10 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument(
         "--threads", type=int, help="OMP/MKL threads of the measured child processes (default: one per core)"
     )
+    bench.add_argument(
+        "--soak", type=int, metavar="N", help="only a soak: N questions through a running chat page → soak.{json,png}"
+    )
+    bench.add_argument("--soak-minutes", type=float, default=60.0, help="time limit of the soak (default 60)")
     bench.set_defaults(func=cmd_bench)
 
     train = sub.add_parser(

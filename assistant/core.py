@@ -45,7 +45,7 @@ def _shared_embeddings(backend: str, models_dir: Path) -> MiniLMEmbeddings:
 
 def shared_embeddings(settings: Settings) -> MiniLMEmbeddings:
     """One embedding model (and query cache) per process and backend, however many assistants are built."""
-    return _shared_embeddings(settings.embedding_backend, settings.model_cache_dir)
+    return _shared_embeddings(settings.embedding_backend, settings.models_dir)
 
 
 @functools.lru_cache(maxsize=1)

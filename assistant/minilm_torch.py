@@ -2,6 +2,8 @@
 of the ONNX model the serving path runs (``export_onnx``).
 
 Importing this module is cheap; torch and sentence-transformers (5–9 s together) load on first use only.
+``python -m assistant.minilm_torch FILE`` exports the ONNX model to ``FILE``: the child process
+``minilm_onnx.ensure_onnx`` runs, so the process that serves never imports torch.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ import contextlib
 import functools
 import logging
 import os
+import sys
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,7 +20,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .embeddings import model_path
+from .minilm import model_path
 
 if TYPE_CHECKING:
     import torch
@@ -115,3 +118,7 @@ def export_onnx(target: Path) -> None:
             opset_version=ONNX_OPSET,
             dynamo=False,  # the dynamo exporter needs onnxscript and specialises the traced shapes more
         )
+
+
+if __name__ == "__main__":
+    export_onnx(Path(sys.argv[1]))

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .embeddings import load_tokenizer
+from .minilm import load_tokenizer
 
 if TYPE_CHECKING:
     import onnxruntime

@@ -69,15 +69,21 @@ def ask_page(settings: Any, question: str, timeout: float = 60.0) -> dict[str, A
     return record
 
 
-def _completed(stream: str) -> dict[str, Any] | None:
-    """The result of Gradio's server-sent events: the ``data:`` line after ``event: complete``."""
+def completed_data(stream: str) -> Any:
+    """The result of Gradio's server-sent events: the JSON of the ``data:`` line after ``event: complete``
+    (None when there is none)."""
     lines = stream.splitlines()
     for i, line in enumerate(lines[:-1]):
         if line.strip() == "event: complete" and lines[i + 1].startswith("data:"):
             try:
-                data = json.loads(lines[i + 1].removeprefix("data:"))
+                return json.loads(lines[i + 1].removeprefix("data:"))
             except ValueError:
                 return None
-            record = data[0] if isinstance(data, list) and data else None
-            return record if isinstance(record, dict) else None
     return None
+
+
+def _completed(stream: str) -> dict[str, Any] | None:
+    """The record the ``/answer`` API completed with, if the stream holds one."""
+    data = completed_data(stream)
+    record = data[0] if isinstance(data, list) and data else None
+    return record if isinstance(record, dict) else None

@@ -100,11 +100,12 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
-def rss_mib() -> dict[str, float]:
-    """Current and peak resident memory of this process (Linux /proc), in MiB; the peak for both elsewhere."""
+def rss_mib(pid: int | None = None) -> dict[str, float]:
+    """Current and peak resident memory of this process, or of process ``pid`` (Linux /proc), in MiB; elsewhere
+    this process's peak for both."""
     out = {}
     try:
-        for line in Path("/proc/self/status").read_text().splitlines():
+        for line in Path(f"/proc/{pid or 'self'}/status").read_text().splitlines():
             key, _, value = line.partition(":")
             if key in ("VmRSS", "VmHWM"):
                 out["rss_mib" if key == "VmRSS" else "peak_rss_mib"] = round(int(value.split()[0]) / 1024, 1)

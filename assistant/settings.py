@@ -11,13 +11,19 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 PACKAGE_DIR = Path(__file__).resolve().parent
 PROJECT_DIR = PACKAGE_DIR.parent
 BUNDLED_CORPUS = PROJECT_DIR / "corpus"  # the summit article
+USER_CACHE = Path.home() / ".cache" / "summit-assistant"
 
 
 def _default_data_dir() -> Path:
     # In a source checkout keep state beside the code (gitignored); installed elsewhere, use the cache.
     if (PROJECT_DIR / "pyproject.toml").exists():
         return PROJECT_DIR / ".data"
-    return Path.home() / ".cache" / "summit-assistant"
+    return USER_CACHE
+
+
+def _default_models_dir() -> Path:
+    # One per user, shared by every data folder (every clone): the ONNX export is made once per machine.
+    return USER_CACHE / "models"
 
 
 class Settings(BaseSettings):
@@ -44,7 +50,9 @@ class Settings(BaseSettings):
     # Embeddings: the same all-MiniLM-L6-v2 either way (vectors agree to cosine 0.9999999); onnx serves
     # without importing torch, torch is sentence-transformers itself (the reference, and the ONNX export).
     embedding_backend: Literal["onnx", "torch"] = "onnx"
-    models_dir: Path | None = Field(default=None, description="Exported ONNX models (default: DATA_DIR/models).")
+    models_dir: Path = Field(
+        default_factory=_default_models_dir, description="Exported ONNX models, shared by every data dir."
+    )
 
     # Chunking: sentence-aware chunks measured in the embedding model's word pieces.
     chunk_tokens: int = Field(default=96, ge=16, le=256)
@@ -138,10 +146,6 @@ class Settings(BaseSettings):
     @property
     def feedback_file(self) -> Path:
         return self.data_dir / "feedback.jsonl"
-
-    @property
-    def model_cache_dir(self) -> Path:
-        return self.models_dir or self.data_dir / "models"
 
     @property
     def index_dir(self) -> Path:

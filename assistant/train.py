@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from . import squad
-from .embeddings import MODEL_NAME, model_path
+from .minilm import MODEL_NAME, model_path
 from .reader import CONFIG_FILE, INPUTS, MODEL_FILE, OUTPUTS, SpanReader, pair_tokenizer
 from .settings import PROJECT_DIR
 from .validation import choose_threshold, read_questions, reliability_plot, sweep

