@@ -54,6 +54,18 @@ def test_document_suites_are_well_formed_and_cover_every_kind(suite, tmp_path):
             assert facts_present(" ".join(item["evidence"]), item["key_facts"]), item["id"]
 
 
+def test_the_squad_suite_is_well_formed_and_half_unanswerable():
+    corpus = load_corpus(suite_corpus("squad-dev", CORPUS))
+    text = " ".join(d.text for d in corpus.documents)
+    items = load_suite("squad-dev")
+    assert len(corpus.documents) == 6 and len({i["id"] for i in items}) == len(items) > 2000
+    assert 0.45 < sum(i["kind"] == "unanswerable" for i in items) / len(items) < 0.55
+    for item in items:
+        assert all(sentence in text for sentence in item["evidence"]), item["id"]
+        if item["kind"] == "fact" and item["evidence"]:
+            assert facts_present(" ".join(item["evidence"]), item["key_facts"]), item["id"]
+
+
 def test_a_document_suite_also_runs_beside_the_summit():
     beside = load_corpus(suite_corpus("town" + BESIDE, CORPUS))
     assert len(beside.documents) == 2
