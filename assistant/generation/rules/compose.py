@@ -13,6 +13,8 @@ from .base import OPEN_TYPES, Context
 from .direct import direct
 from .drafts import quote
 
+# Questions answered by a description, never by a span: "Who is Kim Tae-hyo?" is not answered "South Korea.".
+DESCRIBED = OPEN_TYPES | {"identity", "overview"}
 EXTRA_FACTOR = 0.8  # a further sentence must score this share of the best one to be quoted too
 EXTRA_FACTOR_MULTI = 0.6  # ... or this share when the question asks several things
 # A sentence that goes on about the one before: "These agreements …", "He noted …", "Additionally, Kim …".
@@ -78,11 +80,11 @@ def compose(ctx: Context) -> Draft:
 
 def _span(ctx: Context) -> str:
     """The reader's answer span as a direct first sentence ("Marta Lind."), for a question asking for a value,
-    when the reader read it in the sentence the answer rests on; an open question (why, what happened) is
-    answered by its quoted sentences. (Answering from the reader's own best sentence instead was measured and
+    when the reader read it in the sentence the answer rests on; an open question (why, what happened, who is
+    someone) is answered by its quoted sentences. (Answering from the reader's own best sentence instead was measured and
     lost: it reads each sentence alone, so "He noted that trade volume has increased twentyfold" loses to a
     sentence that names the countries; main 0.98 → 0.85, paraphrase-dev 0.98 → 0.64.)"""
-    if ctx.read is None or ctx.read.evidence is not ctx.top or ctx.question.answer_type in OPEN_TYPES:
+    if ctx.read is None or ctx.read.evidence is not ctx.top or ctx.question.answer_type in DESCRIBED:
         return ""
     span = ctx.read.reading.text.strip().rstrip(".,;:")
     if not span or span == ctx.read.evidence.sentence.text.strip().rstrip("."):
