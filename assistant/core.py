@@ -188,12 +188,31 @@ class Assistant:
             shared_reader(s.reader_dir or READER_DIR) if s.reader else None,
             s.reader_threshold,
             s.reader_candidates,
+            always_read=self._arbitrating,
         )
-        if s.llm == "extractive" and self.chat_model is None:
+        if not self._arbitrating:
             return extractive
         from .generation.llm import make_llm_generator  # optional extras load only when asked for
 
         return make_llm_generator(s, self.scorer, fallback=extractive, model=self.chat_model)
+
+    @property
+    def _arbitrating(self) -> bool:
+        """Whether an LLM answers, so that the reader's verdict on every question may overrule its refusal."""
+        return self.settings.llm != "extractive" or self.chat_model is not None
+
+    @property
+    def _reads_every_question(self) -> bool:
+        """Whether the reader gives every question its verdict: as a gate (a threshold above 0) or an arbiter."""
+        s = self.settings
+        if not s.reader:
+            return False
+        threshold = (
+            s.reader_threshold
+            if s.reader_threshold is not None
+            else shared_reader(s.reader_dir or READER_DIR).threshold
+        )
+        return threshold > 0 or self._arbitrating
 
     def _answerability(self) -> AnswerabilityModel | None:
         fitted = shared_answerability() if self.settings.answerability else None
@@ -223,7 +242,7 @@ class Assistant:
             nlp.parse(question)
             self.retrieve(question)
             english.load()
-            if self.settings.reader:
+            if self._reads_every_question:  # else the reader loads on its first span, not for every page
                 shared_reader(self.settings.reader_dir or READER_DIR).warm_up()
         except Exception:
             log.debug("warm-up failed", exc_info=True)

@@ -56,7 +56,7 @@ def harbour_bot(tmp_path_factory: pytest.TempPathFactory, models_dir: Path) -> A
 
 def test_the_assistant_answers_with_what_the_reader_read(harbour_bot: Assistant) -> None:
     answer = harbour_bot.ask("Who rebuilt the old harbour?")
-    assert answer.kind == "answer" and "Marta Lind" in answer.text.split("“")[0] and answer.reader is not None
+    assert answer.kind == "answer" and "Marta Lind" in answer.text.split("“")[0]
 
 
 def test_below_a_set_threshold_the_reader_refuses(harbour_bot: Assistant) -> None:
@@ -67,8 +67,8 @@ def test_below_a_set_threshold_the_reader_refuses(harbour_bot: Assistant) -> Non
         assert refused.kind == "refusal" and refused.reader is not None and refused.reader < 0.9, question
 
 
-def test_without_the_reader_the_rules_alone_decide(harbour_bot: Assistant) -> None:
-    answer = harbour_bot.configure(reader=False).ask("Who rebuilt the old harbour?")
+def test_without_the_reader_its_threshold_refuses_nothing(harbour_bot: Assistant) -> None:
+    answer = harbour_bot.configure(reader=False, reader_threshold=0.9).ask("How tall is the lighthouse?")
     assert answer.reader is None
 
 

@@ -39,12 +39,14 @@ class ExtractiveGenerator(AnswerGenerator):
         span_reader: SpanReader | None = None,
         reader_threshold: float | None = None,
         reader_candidates: int = 8,
+        always_read: bool = False,
     ) -> None:
-        """``span_reader``: the trained reader, deciding at ``reader_threshold`` (default: its calibrated one)."""
+        """``span_reader``: the trained reader, deciding at ``reader_threshold`` (default: its calibrated one);
+        ``always_read``: give every answer its verdict (for an LLM backend's arbitration)."""
         self.scorer = scorer
         verdict_at = reader_threshold if reader_threshold is not None else span_reader.threshold if span_reader else 1.0
         self.reader = Reader(
-            scorer, threshold, max_sentences, answerability, span_reader, verdict_at, reader_candidates
+            scorer, threshold, max_sentences, answerability, span_reader, verdict_at, reader_candidates, always_read
         )
         self.rules = configured(disabled_rules)
 

@@ -44,6 +44,7 @@ class Reader:
     span_reader: SpanReader | None = None
     reader_threshold: float = 0.5
     reader_candidates: int = 8
+    always_read: bool = False  # read every question (an LLM backend's refusals are arbitrated by the verdict)
 
     @property
     def analyser(self) -> QuestionAnalyser:

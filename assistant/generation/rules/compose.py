@@ -84,7 +84,11 @@ def _span(ctx: Context) -> str:
     someone) is answered by its quoted sentences. (Answering from the reader's own best sentence instead was measured and
     lost: it reads each sentence alone, so "He noted that trade volume has increased twentyfold" loses to a
     sentence that names the countries; main 0.98 → 0.85, paraphrase-dev 0.98 → 0.64.)"""
-    if ctx.read is None or ctx.read.evidence is not ctx.top or ctx.question.answer_type in DESCRIBED:
+    if ctx.question.answer_type in DESCRIBED:
+        return ""
+    if ctx.read is None and ctx.readings:  # not read yet (the reader refuses nothing by default): read now
+        ctx.read = ctx.readings[0]
+    if ctx.read is None or ctx.read.evidence is not ctx.top:
         return ""
     span = ctx.read.reading.text.strip().rstrip(".,;:")
     if not span or span == ctx.read.evidence.sentence.text.strip().rstrip("."):
