@@ -1,8 +1,9 @@
 """The trained reader's verdict (``assistant/reader.py``): it reads the most relevant candidate sentences and
 gives each the probability that it answers the question. Below the threshold on every one, the text does
 not say: refused. Otherwise the rules' evidence stands, and the answer names the reader's span first when
-the reader read it in that sentence and no rule for the asked kind of value reads one there (``compose``). It comes after the families that correct a
-false premise: a question built on one is not answerable as asked, and deserves the correction."""
+the reader read it in that sentence and no rule for the asked kind of value reads one there (``compose``).
+It comes after the families that correct a false premise: a question built on one is not answerable as
+asked, and deserves the correction. docs/reader.md has what it measures and why its threshold is 0."""
 
 from __future__ import annotations
 
