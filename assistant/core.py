@@ -190,6 +190,7 @@ class Assistant:
             s.reader_candidates,
             always_read=self._arbitrating,
         )
+        self._reads_every_question = extractive.reader.reads_every_question
         if not self._arbitrating:
             return extractive
         from .generation.llm import make_llm_generator  # optional extras load only when asked for
@@ -200,19 +201,6 @@ class Assistant:
     def _arbitrating(self) -> bool:
         """Whether an LLM answers, so that the reader's verdict on every question may overrule its refusal."""
         return self.settings.llm != "extractive" or self.chat_model is not None
-
-    @property
-    def _reads_every_question(self) -> bool:
-        """Whether the reader gives every question its verdict: as a gate (a threshold above 0) or an arbiter."""
-        s = self.settings
-        if not s.reader:
-            return False
-        threshold = (
-            s.reader_threshold
-            if s.reader_threshold is not None
-            else shared_reader(s.reader_dir or READER_DIR).threshold
-        )
-        return threshold > 0 or self._arbitrating
 
     def _answerability(self) -> AnswerabilityModel | None:
         fitted = shared_answerability() if self.settings.answerability else None

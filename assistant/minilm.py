@@ -15,6 +15,9 @@ if TYPE_CHECKING:
 MODEL_NAME = "all-MiniLM-L6-v2"
 MAX_WORD_PIECES = 256  # the model's max_seq_length: longer input is truncated
 
+# The tokenizer outputs every exported MiniLM graph takes (the embedding model and the reader).
+ONNX_INPUTS = ("input_ids", "attention_mask", "token_type_ids")
+
 
 def model_path() -> Path:
     """Directory of the bundled weights; never a hub name, so loading cannot reach the network."""

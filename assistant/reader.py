@@ -11,7 +11,6 @@ masked to the sentence's word pieces.
 from __future__ import annotations
 
 import json
-import logging
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -25,12 +24,9 @@ if TYPE_CHECKING:
     import onnxruntime
     from tokenizers import Encoding, Tokenizer
 
-log = logging.getLogger(__name__)
-
 MODEL_DIR = Path(__file__).resolve().parent / "data" / "reader"
 MODEL_FILE = "reader.int8.onnx"
 CONFIG_FILE = "reader.json"  # max_tokens, max_answer_tokens, the calibrated threshold
-INPUTS = ("input_ids", "attention_mask", "token_type_ids")
 OUTPUTS = ("answer_logit", "start_logits", "end_logits")
 
 

@@ -23,8 +23,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from . import squad
-from .minilm import MODEL_NAME, model_path
-from .reader import CONFIG_FILE, INPUTS, MODEL_FILE, OUTPUTS, SpanReader, pair_tokenizer
+from .minilm import MODEL_NAME, ONNX_INPUTS, model_path
+from .reader import CONFIG_FILE, MODEL_FILE, OUTPUTS, SpanReader, pair_tokenizer
 from .settings import PROJECT_DIR
 from .validation import choose_threshold, read_questions, reliability_plot, sweep
 
@@ -176,7 +176,7 @@ def build_network() -> torch.nn.Module:
 def _tensors(batch: Batch) -> dict[str, torch.Tensor]:
     import torch
 
-    return {name: torch.from_numpy(getattr(batch, name)) for name in INPUTS}
+    return {name: torch.from_numpy(getattr(batch, name)) for name in ONNX_INPUTS}
 
 
 def fit(network: torch.nn.Module, encoded: list[Any], config: TrainConfig, progress: bool) -> RunStats:
@@ -254,7 +254,7 @@ def export(network: torch.nn.Module, folder: Path, max_tokens: int) -> tuple[Pat
     pieces = tokenizer.encode_batch([("a question?", "a sentence"), ("another question", "a longer sentence, padded")])
     example = tuple(torch.tensor([getattr(p, key) for p in pieces]) for key in ("ids", "attention_mask", "type_ids"))
     float_path, int8_path = folder / FLOAT_FILE, folder / MODEL_FILE
-    dynamic = {name: {0: "batch", 1: "tokens"} for name in INPUTS} | {
+    dynamic = {name: {0: "batch", 1: "tokens"} for name in ONNX_INPUTS} | {
         "answer_logit": {0: "batch"},
         "start_logits": {0: "batch", 1: "tokens"},
         "end_logits": {0: "batch", 1: "tokens"},
@@ -265,7 +265,7 @@ def export(network: torch.nn.Module, folder: Path, max_tokens: int) -> tuple[Pat
             network.eval(),
             example,
             str(float_path),
-            input_names=list(INPUTS),
+            input_names=list(ONNX_INPUTS),
             output_names=list(OUTPUTS),
             dynamic_axes=dynamic,
             opset_version=17,

@@ -47,6 +47,12 @@ class Reader:
     always_read: bool = False  # read every question (an LLM backend's refusals are arbitrated by the verdict)
 
     @property
+    def reads_every_question(self) -> bool:
+        """Whether the reader gives every question its verdict: as a gate (a threshold above 0) or an arbiter;
+        otherwise it reads on demand, for a span (``compose``)."""
+        return self.span_reader is not None and (self.reader_threshold > 0 or self.always_read)
+
+    @property
     def analyser(self) -> QuestionAnalyser:
         return self.scorer.analyser
 

@@ -81,8 +81,8 @@ def compose(ctx: Context) -> Draft:
 def _span(ctx: Context) -> str:
     """The reader's answer span as a direct first sentence ("Marta Lind."), for a question asking for a value,
     when the reader read it in the sentence the answer rests on; an open question (why, what happened, who is
-    someone) is answered by its quoted sentences. (Answering from the reader's own best sentence instead was measured and
-    lost: it reads each sentence alone, so "He noted that trade volume has increased twentyfold" loses to a
+    someone) is answered by its quoted sentences. (Answering from the reader's own best sentence instead was
+    measured and lost: it reads each sentence alone, so "He noted that trade volume has increased twentyfold" loses to a
     sentence that names the countries; main 0.98 → 0.85, paraphrase-dev 0.98 → 0.64.)"""
     if ctx.question.answer_type in DESCRIBED:
         return ""

@@ -16,9 +16,8 @@ class ReaderVerdict(Rule):
     name = "reader"
 
     def decide(self, ctx: Context) -> Draft | None:
-        # At threshold 0 it refuses nothing: it reads only when an LLM's refusal may need its verdict
-        # (``always_read``); ``compose`` reads on demand for a span. Reading costs ~20-40 ms a question.
-        if (ctx.reader.reader_threshold <= 0 and not ctx.reader.always_read) or not ctx.readings:
+        # Reading costs ~30-45 ms a question: at threshold 0 without an LLM to arbitrate there is nothing to decide.
+        if not ctx.reader.reads_every_question or not ctx.readings:
             return None
         best = ctx.readings[0]
         if best.reading.probability < ctx.reader.reader_threshold:
