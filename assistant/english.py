@@ -2,41 +2,32 @@
 question in Korean, Khmer or French finds nothing, and must be told so plainly rather than "the article
 does not say".
 
-The language model is py3langid's (langid.py's naive Bayes over byte n-grams, 97 languages including Korean
-and Khmer), shipped inside its PyPI package: nothing is downloaded. It loads once, on first use (about 1 s:
-the model is xz-compressed), and then classifies a question in well under a millisecond.
+The detector is Google's Compact Language Detector 2 (the PyPI package ``pycld2``: its tables are compiled
+into the extension, nothing is downloaded; 160+ languages including Korean and Khmer). It takes well under a
+millisecond and about 7 MiB, where py3langid's model took 74 MiB and 0.5-1.6 s to load
+(docs/how-answers-are-made.md, section 11, has the comparison).
 """
 
 from __future__ import annotations
 
-import functools
-from typing import Any
+import pycld2
 
-# A question is taken for another language only when the model gives English less than this probability.
-# Measured on short questions (docs/how-answers-are-made.md, section 11): every question of
-# the eval suites and short English ones ("Hun Manet?", "Angkor Wat?", "tl;dr") get at least 0.004;
-# Korean and Khmer questions get below 1e-5, most French, German and Spanish ones below 0.002.
-ENGLISH_FLOOR = 0.002
+# Answers CLD2 gives for English text: "un" (unknown) for a bare name or a word or two, and Scots, an
+# English variety it mistakes short English for ("What did Kim Tae-hyo announce?").
+ENGLISH_CODES = frozenset({"en", "un", "sco"})
 
 
-@functools.cache
-def _identifier() -> Any:  # py3langid ships no type information
-    from py3langid.langid import MODEL_FILE, LanguageIdentifier
-
-    return LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
-
-
-def load() -> None:
-    """Load the model now (a serving process's warm-up), not on the first foreign question."""
-    _identifier()
-
-
-def english_probability(text: str) -> float:
-    """The model's probability that ``text`` is English."""
-    return float(dict(_identifier().rank(text)).get("en", 0.0))
+def language(text: str) -> tuple[str, bool]:
+    """CLD2's top language code for ``text`` and whether it calls the detection reliable."""
+    try:
+        reliable, _, details = pycld2.detect(text)
+    except (pycld2.error, UnicodeEncodeError):  # a control byte or a lone surrogate: nothing to tell
+        return "un", False
+    return details[0][1], bool(reliable)
 
 
 def is_foreign(text: str) -> bool:
-    """Whether ``text`` is confidently written in a language other than English. A bare name or a word or
-    two ("Hun Manet?", "Trade?") leaves the model unsure, well above the floor."""
-    return english_probability(text) < ENGLISH_FLOOR
+    """Whether ``text`` is reliably written in a language other than English. A bare name or a word or two
+    ("Hun Manet?", "Trade?") is not: CLD2 calls those unknown or unreliable."""
+    code, reliable = language(text)
+    return reliable and code not in ENGLISH_CODES
