@@ -130,7 +130,10 @@ def _process_seconds(fallback_start: float) -> float:
 
 def cmd_chat(args: argparse.Namespace) -> int:
     started = time.perf_counter()
+    from . import heap
     from .corpus import load_corpus
+
+    heap.compact()  # before the page's threads: a process serving for days keeps its heap compact
     from .ui import PendingAssistant, launch
 
     settings = _settings(args)
@@ -147,8 +150,11 @@ def cmd_chat(args: argparse.Namespace) -> int:
     except BaseException:
         app.close()  # an engine that cannot start (a damaged index, say) ends the command, as before the page
         raise
+    # The loads the first answer needs (spaCy, the embedding session) happen once, here: a question asked
+    # meanwhile waits for them rather than starting the same loads beside them on the one interpreter.
+    bot.warm_up()
+    heap.release()  # what start-up freed (the index build's session and batches) goes back to the system
     pending.ready(bot)
-    bot.warm_up()  # what the first answer would otherwise wait for (spaCy, the embedding session)
     err.print(f"[dim]Answering (engine loaded in {_process_seconds(started):.1f} s).[/]")
     app.block_thread()
     return 0
@@ -361,15 +367,18 @@ def cmd_train(args: argparse.Namespace) -> int:
     from .squad import SquadFormatError
     from .train import TrainConfig, run
 
+    given = {
+        k: getattr(args, k)
+        for k in ("seed", "squad1_questions", "swap_rate", "minutes")
+        if getattr(args, k) is not None
+    }
     config = TrainConfig(
         squad2=args.squad2,
         squad1=args.squad1,
         out=args.out or Settings().data_dir / "reader",
-        seed=args.seed,
-        squad1_questions=args.squad1_questions,
-        minutes=args.minutes,
         max_steps=args.max_steps,
         validation_questions=args.validation_questions,
+        **given,  # the rest: TrainConfig's defaults, named once there
     )
     try:
         report = run(config, command="assistant " + " ".join(sys.argv[1:]), progress=not args.quiet)
@@ -517,9 +526,12 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--squad2", type=Path, required=True, help="SQuAD 2.0-format JSON (with unanswerable questions)")
     train.add_argument("--squad1", type=Path, help="SQuAD 1.1-format JSON (answerable questions) to sample from")
     train.add_argument("--out", type=Path, help="output folder (default DATA_DIR/reader)")
-    train.add_argument("--seed", type=int, default=13)
-    train.add_argument("--squad1-questions", type=int, default=35_000, help="questions sampled from --squad1")
-    train.add_argument("--minutes", type=float, default=85.0, help="stop training after this long")
+    train.add_argument("--seed", type=int, help="random seed (default 13)")
+    train.add_argument("--squad1-questions", type=int, help="questions sampled from --squad1 (default 20,000)")
+    train.add_argument(
+        "--swap-rate", type=float, help="share of answering pairs given an entity-swapped near-miss (default 0.35)"
+    )
+    train.add_argument("--minutes", type=float, help="stop training after this long (default 70)")
     train.add_argument("--max-steps", type=int, help="stop after this many batches (a smoke run)")
     train.add_argument("--validation-questions", type=int, help="validate on at most this many questions")
     train.add_argument("--quiet", action="store_true", help="no progress bar")

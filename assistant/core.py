@@ -222,14 +222,13 @@ class Assistant:
         return clone
 
     def warm_up(self) -> None:
-        """Pay the lazy loads (spaCy's pipeline, the embedding session, the lexical index, the language model)
+        """Pay the lazy loads (spaCy's pipeline, the embedding session, the lexical index)
         now, with a question about the article's first sentence, so a serving process's first user does not.
         Never raises: a real problem is the first question's to report."""
         question = f"What does the article say about {self.corpus.sentences[0].text[:80]}?"
         try:
             nlp.parse(question)
             self.retrieve(question)
-            english.load()
             if self._reads_every_question:  # else the reader loads on its first span, not for every page
                 shared_reader(self.settings.reader_dir or READER_DIR).warm_up()
         except Exception:
