@@ -66,7 +66,7 @@ calibrate: install
 bench: install
 	$(BIN)/assistant bench
 
-# Retrain the reader (about 85 minutes on 2 cores) into .data/reader; see assistant/data/reader/MODEL_CARD.md.
+# Retrain the reader (about 70 minutes of training on 2 cores) into .data/reader; see assistant/data/reader/MODEL_CARD.md.
 SQUAD ?= ../shared/data/squad
 train: install
 	$(BIN)/assistant train --squad2 $(SQUAD)/squad2-dev-30-articles.json --squad1 $(SQUAD)/squad1.1-train.json

@@ -188,7 +188,7 @@ class Assistant:
             shared_reader(s.reader_dir or READER_DIR) if s.reader else None,
             s.reader_threshold,
             s.reader_candidates,
-            always_read=self._arbitrating,
+            always_read=self._arbitrating or s.reader_reads_all,
         )
         self._reads_every_question = extractive.reader.reads_every_question
         if not self._arbitrating:

@@ -319,10 +319,11 @@ def calibrate_reader(
     if not bot.settings.reader:
         raise ValueError("calibrating the reader needs ASSISTANT_READER=true")
     rows: dict[str, list[tuple[str, float | None, bool]]] = {}
+    questions: dict[str, list[str]] = {}
     for suite in suites:
         items = load_suite(suite)
-        variant = bot_for(bot, suite).configure(reader_threshold=0.0)
-        rows[suite] = []
+        variant = bot_for(bot, suite).configure(reader_threshold=0.0, reader_reads_all=True)
+        rows[suite], questions[suite] = [], [item["question"] for item in items]
         for item in tqdm(items, desc=f"reader/{suite}", unit="q", disable=not progress, leave=False):
             reply = variant.chat(item["question"], history_of(item, variant))
             rows[suite].append((item["kind"], reply.reader, judge(item, reply)))
@@ -345,4 +346,12 @@ def calibrate_reader(
         )
         sweep.append({"threshold": threshold, "balanced_accuracy": round(balanced, 4), "suites": per_suite})
     best = max(sweep, key=lambda row: (float(row["balanced_accuracy"]), -float(row["threshold"])))
-    return {"suites": list(suites), "best": best, "sweep": sweep}
+    # Each question's verdict at threshold 0, for reading where the reader and the rules part ways.
+    verdicts = {
+        suite: [
+            {"question": q, "kind": kind, "reader": p, "right": right}
+            for q, (kind, p, right) in zip(questions[suite], results, strict=True)
+        ]
+        for suite, results in rows.items()
+    }
+    return {"suites": list(suites), "best": best, "sweep": sweep, "items": verdicts}

@@ -11,6 +11,7 @@ masked to the sentence's word pieces.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -35,9 +36,29 @@ class Reading:
     """What the reader makes of one sentence: P(it answers the question) and the answer's span in it."""
 
     probability: float
-    start: int  # character offsets of the answer in the sentence
+    start: int  # character offsets of the answer in the text read
     end: int
     text: str
+
+    def within(self, offset: int) -> Reading:
+        """The reading with offsets into the text's part from ``offset`` on (a window's own sentence); a span
+        before it, in the sentence that only gave context, is dropped (the probability stays: the window answers)."""
+        if self.start < offset:
+            return Reading(self.probability, 0, 0, "")
+        return Reading(self.probability, self.start - offset, self.end - offset, self.text)
+
+
+# Two sentences longer than this are read one at a time: with the question, about what fits in 128 word pieces.
+WINDOW_CHARS = 400
+
+
+def window(sentences: Sequence[str], i: int, limit: int = WINDOW_CHARS) -> tuple[str, int]:
+    """What the reader reads for sentence ``i``: the sentence with the one before it, whose context it often
+    rests on ("He noted that trade … increased twentyfold" after "… since 1997"), or alone when the two are
+    longer than ``limit`` characters (0: always alone); and where sentence ``i`` starts in that text."""
+    if i > 0 and sentences[i - 1] and len(sentences[i - 1]) + 1 + len(sentences[i]) <= limit:
+        return f"{sentences[i - 1]} {sentences[i]}", len(sentences[i - 1]) + 1
+    return sentences[i], 0
 
 
 def pair_tokenizer(max_tokens: int) -> Tokenizer:
@@ -89,6 +110,11 @@ class SpanReader:
     def threshold(self) -> float:
         """The probability at or above which a sentence counts as answering (calibrated, see the card)."""
         return float(self.config["threshold"])
+
+    @property
+    def window_chars(self) -> int:
+        """The longest two-sentence window the model was trained to read (``window``); 0: a sentence alone."""
+        return int(self.config.get("window_chars", 0))
 
     @cached_property
     def _tokenizer(self) -> Tokenizer:

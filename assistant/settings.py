@@ -99,6 +99,10 @@ class Settings(BaseSettings):
         default=None, ge=0.0, le=1.0, description="Answer at or above this reader probability (default: the model's)."
     )
     reader_candidates: int = Field(default=8, ge=1, le=32, description="Sentences the reader reads per question.")
+    reader_reads_all: bool = Field(
+        default=False,
+        description="Read every question, even with nothing to decide (its verdict is recorded: calibration).",
+    )
     reader_overrules: float = Field(
         default=0.9, ge=0.0, le=1.0, description="Reader probability at which its answer replaces an LLM's refusal."
     )

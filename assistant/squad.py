@@ -1,14 +1,21 @@
-"""Reader training examples from SQuAD-format files: (question, sentence) pairs, each either answered by a
-span of the sentence or not answered by it.
+"""Reader training examples from SQuAD-format files: (question, window) pairs, each either answered by a
+span of the window or not answered by it.
 
-A sentence, not a paragraph, is the unit: it is what the engine's retrieval hands the reader, and what a
-2-core machine can train on in one session. Sentences are split by the corpus' own splitter, so the
-reader trains on the sentences it will serve. Per question:
+A sentence window (``reader.window``: a sentence with the one before it), not a paragraph, is the unit: it
+is what the engine hands the reader for each retrieved sentence, and what a 2-core machine can train on in
+one session. Sentences are split by the corpus' own splitter, so the reader trains on the text it will
+serve. Per question, windows ending at:
 
 - answerable: its answer's sentence (positive, with the span), and the paragraph's other sentence that
-  shares the most words with the question (negative: on topic, not the answer);
+  shares the most words with the question (negative: on topic, not the answer; positive when the answer
+  is the sentence before it);
 - unanswerable (SQuAD 2.0): the sentence of its ``plausible_answers`` span (negative: the near-miss a
   careless reader quotes), and the most overlapping other sentence when that is another one.
+
+``entity_swaps`` adds near-misses made from answerable pairs: the question with one of its names or numbers
+that the window holds replaced by another of the same kind from the same article ("When did Beyoncé
+leave Destiny's Child?" asked of a window about Kelly Rowland), so the window shares every word but the one
+that matters. SQuAD 2.0's crowd-written near-misses are few; these make more of that kind.
 
 Articles, never questions, are split between training and validation: questions on one paragraph share
 its wording.
@@ -25,6 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from .corpus import split_sentences
+from .reader import window
 
 _WORD = re.compile(r"\w+")
 # Words too common to say a sentence is about the question (a negative chosen by overlap must share content).
@@ -55,7 +63,7 @@ class Question:
     qid: str
     article: str
     question: str
-    sentences: tuple[str, ...]
+    sentences: tuple[str, ...]  # the paragraph's
     answers: tuple[str, ...]  # empty: unanswerable
     answer_sentence: int  # index of the first answer's sentence; -1 when unanswerable
 
@@ -131,6 +139,25 @@ def questions(articles: list[dict[str, Any]], titles: Iterable[str]) -> list[Que
     return out
 
 
+def _pair(
+    question: str,
+    qid: str,
+    title: str,
+    sentences: list[str],
+    spans: list[tuple[int, int]],
+    i: int,
+    answer: tuple[int, int] | None,
+) -> Example:
+    """The pair of the window ending at sentence ``i``: positive when it holds ``answer`` (a character span
+    of the paragraph), with the span's offsets in the window's text."""
+    text, offset = window(sentences, i)
+    held = _sentence_of(spans, *answer) if answer else -1
+    if held == i or (held == i - 1 and offset):
+        start = answer[0] - spans[held][0] + (offset if held == i else 0)  # type: ignore[index]
+        return Example(question, text, start, start + answer[1] - answer[0], title, qid)  # type: ignore[index]
+    return Example(question, text, -1, -1, title, qid)
+
+
 def examples(articles: list[dict[str, Any]], titles: Iterable[str]) -> list[Example]:
     """Training pairs from the ``titles`` articles (see the module's docstring for which)."""
     out: list[Example] = []
@@ -140,18 +167,58 @@ def examples(articles: list[dict[str, Any]], titles: Iterable[str]) -> list[Exam
             question, qid = qa["question"], qa["id"]
             impossible = qa.get("is_impossible", False) or not qa.get("answers")
             spans_given = qa.get("plausible_answers", []) if impossible else qa["answers"]
-            start = spans_given[0]["answer_start"] if spans_given else -1
-            length = len(spans_given[0]["text"]) if spans_given else 0
-            target = _sentence_of(spans, start, start + length) if spans_given else -1
-            if target >= 0:
-                if impossible:
-                    out.append(Example(question, sentences[target], -1, -1, title, qid))
-                else:
-                    offset = start - spans[target][0]
-                    out.append(Example(question, sentences[target], offset, offset + length, title, qid))
-            elif not impossible:
+            target = -1
+            answer = None
+            if spans_given:
+                start = spans_given[0]["answer_start"]
+                target = _sentence_of(spans, start, start + len(spans_given[0]["text"]))
+                answer = None if impossible else (start, start + len(spans_given[0]["text"]))
+            if target < 0 and not impossible:
                 continue  # an answer across a sentence boundary: no sentence is its unit
+            if target >= 0:
+                out.append(_pair(question, qid, title, sentences, spans, target, answer))
             other = _most_overlapping(question, sentences, target)
             if other >= 0:
-                out.append(Example(question, sentences[other], -1, -1, title, qid))
+                out.append(_pair(question, qid, title, sentences, spans, other, answer))
+    return out
+
+
+# Entity kinds worth swapping: a name, place, date or number the question pins its answer to.
+_SWAPPABLE = frozenset(
+    "PERSON NORP FAC ORG GPE LOC PRODUCT EVENT WORK_OF_ART LAW LANGUAGE DATE TIME PERCENT MONEY QUANTITY "
+    "ORDINAL CARDINAL".split()
+)
+
+
+def entity_swaps(pairs: list[Example], rate: float, seed: int) -> list[Example]:
+    """Unanswerable near-misses from a ``rate`` share of the answerable ``pairs`` (see the module's
+    docstring): the question with one name or number that its window holds swapped for another of the same
+    kind that its article's questions name and the window does not. Questions with no such name are skipped."""
+    from . import nlp
+
+    positives = [e for e in pairs if e.answerable]
+    rng = random.Random(seed)
+    chosen = {id(e) for e in positives if rng.random() < rate}
+    entities: dict[str, list[tuple[str, str]]] = {}  # question -> (text, label)
+    pool: dict[tuple[str, str], set[str]] = {}
+    asked = sorted({e.question for e in positives})
+    model = nlp.pipeline()
+    for text, doc in zip(asked, model.pipe(asked, batch_size=512, disable=["parser", "lemmatizer"]), strict=True):
+        entities[text] = [(ent.text, ent.label_) for ent in doc.ents if ent.label_ in _SWAPPABLE]
+    for e in positives:
+        for text, label in entities[e.question]:
+            pool.setdefault((e.article, label), set()).add(text)
+    out = []
+    for e in positives:
+        if id(e) not in chosen:
+            continue
+        held = e.sentence.lower()
+        anchors = [(t, lab) for t, lab in entities[e.question] if t.lower() in held]
+        if not anchors:
+            continue
+        text, label = rng.choice(anchors)
+        others = sorted(o for o in pool[(e.article, label)] if o.lower() not in held and o.lower() != text.lower())
+        if others:
+            question = e.question.replace(text, rng.choice(others), 1)
+            out.append(Example(question, e.sentence, -1, -1, e.article, e.qid + "-swap"))
     return out

@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from .reader import SpanReader
+from .reader import SpanReader, window
 from .squad import Question
 
 _ARTICLES = re.compile(r"\b(a|an|the)\b")
@@ -52,10 +52,13 @@ class Outcome:
 def read_questions(reader: SpanReader, questions: list[Question]) -> list[Outcome]:
     out = []
     for q in questions:
-        readings = reader.read(q.question, list(q.sentences))
+        windows = [window(q.sentences, i, reader.window_chars) for i in range(len(q.sentences))]
+        readings = reader.read(q.question, [text for text, _ in windows])
         best = max(range(len(readings)), key=lambda i: readings[i].probability)
+        # The span names the sentence: the window's own, or the one before it.
+        cited = best if readings[best].start >= windows[best][1] else best - 1
         f1 = max((span_f1(readings[best].text, a) for a in q.answers), default=0.0)
-        out.append(Outcome(readings[best].probability, bool(q.answers), best == q.answer_sentence, f1))
+        out.append(Outcome(readings[best].probability, bool(q.answers), cited == q.answer_sentence, f1))
     return out
 
 

@@ -11,7 +11,7 @@ from langchain_core.language_models.fake_chat_models import FakeListChatModel
 
 from assistant import Assistant
 from assistant.corpus import split_sentences
-from assistant.reader import CONFIG_FILE, MODEL_DIR, MODEL_FILE, SpanReader
+from assistant.reader import CONFIG_FILE, MODEL_DIR, MODEL_FILE, WINDOW_CHARS, Reading, SpanReader, window
 from assistant.train import CARD_FILE, TrainConfig, run
 
 HARBOUR = (
@@ -46,6 +46,25 @@ def test_the_span_is_the_value_asked_for(reader: SpanReader) -> None:
     assert "18 nautical miles" in reading.text
 
 
+def test_a_sentence_is_read_with_the_one_before_it_when_both_fit() -> None:
+    assert window(SENTENCES, 1) == (f"{SENTENCES[0]} {SENTENCES[1]}", len(SENTENCES[0]) + 1)
+    assert window(SENTENCES, 0) == (SENTENCES[0], 0)
+    assert window(["", SENTENCES[1]], 1) == (SENTENCES[1], 0)  # no sentence before it in its paragraph
+    long = "word " * (WINDOW_CHARS // 5)
+    assert window([long, SENTENCES[1]], 1) == (SENTENCES[1], 0)
+    assert window(SENTENCES, 1, limit=0) == (SENTENCES[1], 0)  # a model trained on sentences alone
+
+
+def test_a_span_in_the_sentence_before_is_not_taken_for_the_sentences_own() -> None:
+    text, offset = window(SENTENCES, 1)
+    inside = Reading(0.9, text.index("18 nautical"), text.index(" away"), "18 nautical miles")
+    assert inside.within(offset) == Reading(
+        0.9, SENTENCES[1].index("18"), SENTENCES[1].index(" away"), "18 nautical miles"
+    )
+    before = Reading(0.8, text.index("Marta"), text.index("Marta") + 10, "Marta Lind")
+    assert before.within(offset) == Reading(0.8, 0, 0, "")
+
+
 @pytest.fixture(scope="module")
 def harbour_bot(tmp_path_factory: pytest.TempPathFactory, models_dir: Path) -> Assistant:
     folder = tmp_path_factory.mktemp("harbour")
@@ -59,6 +78,27 @@ def test_the_assistant_answers_with_what_the_reader_read(harbour_bot: Assistant)
     assert answer.kind == "answer" and "Marta Lind" in answer.text.split("“")[0]
 
 
+def test_the_engine_reads_a_sentence_with_the_one_before_it_in_its_paragraph_only(
+    bot: Assistant, tmp_path: Path
+) -> None:
+    # A model trained on windows says so in its reader.json; the shipped one's folder, so marked, stands in.
+    folder = tmp_path / "reader"
+    folder.mkdir()
+    (folder / MODEL_FILE).symlink_to(MODEL_DIR / MODEL_FILE)
+    config = json.loads((MODEL_DIR / CONFIG_FILE).read_text(encoding="utf-8")) | {"window_chars": WINDOW_CHARS}
+    (folder / CONFIG_FILE).write_text(json.dumps(config), encoding="utf-8")
+    rules = bot.configure(reader_dir=folder).generator.reader  # type: ignore[attr-defined]  # the extractive one's
+    [doc] = bot.corpus.documents
+    opening = [s for s in doc.sentences[1:] if s.paragraph != doc.sentences[s.index - 1].paragraph]
+    inner = [s for s in doc.sentences[1:] if s.paragraph == doc.sentences[s.index - 1].paragraph]
+    assert opening and inner
+    assert rules.window(opening[0]) == (opening[0].text, 0)
+    before = doc.sentences[inner[0].index - 1]
+    assert rules.window(inner[0]) == (f"{before.text} {inner[0].text}", len(before.text) + 1)
+    # A model trained on sentences alone (no window_chars, as the shipped one) reads each sentence alone.
+    assert bot.generator.reader.window(inner[0]) == (inner[0].text, 0)  # type: ignore[attr-defined]
+
+
 def test_below_a_set_threshold_the_reader_refuses(harbour_bot: Assistant) -> None:
     strict = harbour_bot.configure(reader_threshold=0.9)
     assert strict.ask("Who rebuilt the old harbour?").kind == "answer"
@@ -70,6 +110,14 @@ def test_below_a_set_threshold_the_reader_refuses(harbour_bot: Assistant) -> Non
 def test_without_the_reader_its_threshold_refuses_nothing(harbour_bot: Assistant) -> None:
     answer = harbour_bot.configure(reader=False, reader_threshold=0.9).ask("How tall is the lighthouse?")
     assert answer.reader is None
+
+
+def test_calibration_can_have_every_question_read(harbour_bot: Assistant) -> None:
+    # At threshold 0 a question that asks for no value is not read (nothing to decide), unless told to: what
+    # `assistant eval --calibrate-reader` records for each question.
+    question = "What does the note say about the lighthouse?"
+    assert harbour_bot.configure(reader_threshold=0.0).ask(question).reader is None
+    assert harbour_bot.configure(reader_threshold=0.0, reader_reads_all=True).ask(question).reader is not None
 
 
 def test_a_confident_reader_overrules_an_llm_refusal(bot: Assistant) -> None:

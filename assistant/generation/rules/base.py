@@ -16,7 +16,7 @@ from typing import Any, ClassVar
 from ... import nlp
 from ...corpus import Corpus, Sentence
 from ...question import Question, QuestionAnalyser
-from ...reader import Reading, SpanReader
+from ...reader import Reading, SpanReader, window
 from ...scoring import ScoredSentence, SentenceScorer
 from .. import answerability
 from ..answerability import AnswerabilityModel
@@ -59,6 +59,15 @@ class Reader:
     @property
     def corpus(self) -> Corpus:
         return self.scorer.index.corpus
+
+    def window(self, sentence: Sentence) -> tuple[str, int]:
+        """What the trained reader reads for ``sentence`` (``reader.window``): it with the sentence before it in
+        its paragraph, for a model trained so; and where ``sentence`` starts in that text."""
+        limit = self.span_reader.window_chars if self.span_reader else 0
+        if sentence.index == 0 or not limit:
+            return sentence.text, 0
+        before = self.corpus.document(sentence.doc_id).sentences[sentence.index - 1]
+        return window([before.text if before.paragraph == sentence.paragraph else "", sentence.text], 1, limit)
 
     def anchored(self, terms: tuple[str, ...], scored: ScoredSentence) -> bool:
         """Whether the sentence shares a rare (specific) word with ``terms``, e.g. "reestablished"."""
@@ -191,8 +200,9 @@ class Context:
             return []
         candidates = self.scored[: self.reader.reader_candidates]
         asked = self.question.query if self.question.is_follow_up else self.question.text
-        readings = model.read(asked, [c.sentence.text for c in candidates])
-        ranked = [Read(c, r) for c, r in zip(candidates, readings, strict=True)]
+        windows = [self.reader.window(c.sentence) for c in candidates]
+        readings = model.read(asked, [text for text, _ in windows])
+        ranked = [Read(c, r.within(w[1])) for c, r, w in zip(candidates, readings, windows, strict=True)]
         return sorted(ranked, key=lambda read: read.reading.probability, reverse=True)
 
     @cached_property
