@@ -369,7 +369,7 @@ def cmd_train(args: argparse.Namespace) -> int:
 
     given = {
         k: getattr(args, k)
-        for k in ("seed", "squad1_questions", "swap_rate", "minutes")
+        for k in ("seed", "squad1_questions", "squad1_max_overlap", "window_chars", "swap_rate", "minutes")
         if getattr(args, k) is not None
     }
     config = TrainConfig(
@@ -528,6 +528,14 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--out", type=Path, help="output folder (default DATA_DIR/reader)")
     train.add_argument("--seed", type=int, help="random seed (default 13)")
     train.add_argument("--squad1-questions", type=int, help="questions sampled from --squad1 (default 20,000)")
+    train.add_argument(
+        "--squad1-max-overlap",
+        type=float,
+        help="draw only --squad1 questions whose answer's window holds at most this share of their words (default 1)",
+    )
+    train.add_argument(
+        "--window-chars", type=int, help="read a sentence with the one before it up to this length; 0: alone (400)"
+    )
     train.add_argument(
         "--swap-rate", type=float, help="share of answering pairs given an entity-swapped near-miss (default 0.35)"
     )

@@ -6,8 +6,13 @@ and never from each other's modules, so no import circle runs through the embedd
 
 from __future__ import annotations
 
+import hashlib
+import json
+import struct
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+import numpy as np
 
 if TYPE_CHECKING:
     from tokenizers import Tokenizer
@@ -47,3 +52,27 @@ def load_tokenizer(max_length: int | None = None) -> Tokenizer:
         tokenizer.enable_truncation(max_length)
         tokenizer.enable_padding(pad_id=tokenizer.token_to_id("[PAD]"), pad_token="[PAD]")
     return tokenizer
+
+
+WORD_EMBEDDINGS = "embeddings.word_embeddings.weight"
+
+
+def word_embeddings() -> np.ndarray:
+    """The installed model's word-piece embedding table [vocabulary, 384], mapped from its safetensors file
+    (read-only, shared with the page cache; only the rows looked up are read). The reader's graph leaves it
+    out and takes rows of it as input: the table is half of MiniLM's weights, and it is already installed."""
+    path = model_path() / "model.safetensors"
+    with open(path, "rb") as f:
+        (size,) = struct.unpack("<Q", f.read(8))
+        header = json.loads(f.read(size))
+    entry = header[WORD_EMBEDDINGS]
+    if entry["dtype"] != "F32":
+        raise RuntimeError(f"{path}: {WORD_EMBEDDINGS} is {entry['dtype']}, not F32")
+    begin, _ = entry["data_offsets"]
+    return np.memmap(path, dtype="<f4", mode="r", offset=8 + size + begin, shape=tuple(entry["shape"]))
+
+
+def fingerprint(table: np.ndarray) -> str:
+    """A short digest of an embedding table from every 97th row: tells the installed weights from others in
+    well under a millisecond, where hashing the whole 47 MB would cost a cold answer 0.1 s."""
+    return hashlib.sha256(np.ascontiguousarray(table[::97], dtype="<f4").tobytes()).hexdigest()[:16]

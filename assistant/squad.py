@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from .corpus import split_sentences
-from .reader import window
+from .reader import WINDOW_CHARS, window
 
 _WORD = re.compile(r"\w+")
 # Words too common to say a sentence is about the question (a negative chosen by overlap must share content).
@@ -139,6 +139,13 @@ def questions(articles: list[dict[str, Any]], titles: Iterable[str]) -> list[Que
     return out
 
 
+def overlap(question: str, sentence: str) -> float:
+    """The share of the question's content words that the sentence holds: SQuAD's crowd workers often copied
+    their question's words from its sentence, so a reader can learn to take shared wording for an answer."""
+    asked = _words(question)
+    return len(asked & _words(sentence)) / len(asked) if asked else 1.0
+
+
 def _pair(
     question: str,
     qid: str,
@@ -147,10 +154,11 @@ def _pair(
     spans: list[tuple[int, int]],
     i: int,
     answer: tuple[int, int] | None,
+    window_chars: int,
 ) -> Example:
     """The pair of the window ending at sentence ``i``: positive when it holds ``answer`` (a character span
     of the paragraph), with the span's offsets in the window's text."""
-    text, offset = window(sentences, i)
+    text, offset = window(sentences, i, window_chars)
     if answer is not None:
         held = _sentence_of(spans, *answer)
         if held == i or (held == i - 1 and offset):
@@ -159,8 +167,9 @@ def _pair(
     return Example(question, text, -1, -1, title, qid)
 
 
-def examples(articles: list[dict[str, Any]], titles: Iterable[str]) -> list[Example]:
-    """Training pairs from the ``titles`` articles (see the module's docstring for which)."""
+def examples(articles: list[dict[str, Any]], titles: Iterable[str], window_chars: int = WINDOW_CHARS) -> list[Example]:
+    """Training pairs from the ``titles`` articles (see the module's docstring for which), read in windows of
+    up to ``window_chars`` (0: a sentence alone)."""
     out: list[Example] = []
     for title, context, spans, qas in _paragraphs(articles, set(titles)):
         sentences = [context[s:e] for s, e in spans]
@@ -175,11 +184,19 @@ def examples(articles: list[dict[str, Any]], titles: Iterable[str]) -> list[Exam
             if target < 0 and not impossible:
                 continue  # an answer across a sentence boundary: no sentence is its unit
             if target >= 0:
-                out.append(_pair(question, qid, title, sentences, spans, target, answer))
+                out.append(_pair(question, qid, title, sentences, spans, target, answer, window_chars))
             other = _most_overlapping(question, sentences, target)
             if other >= 0:
-                out.append(_pair(question, qid, title, sentences, spans, other, answer))
+                out.append(_pair(question, qid, title, sentences, spans, other, answer, window_chars))
     return out
+
+
+def sample(pairs: list[Example], questions: int, max_overlap: float, seed: int) -> list[Example]:
+    """The pairs of ``questions`` questions drawn with ``seed`` from those whose answering window holds at most
+    ``max_overlap`` of their content words (``overlap``; 1: any question)."""
+    wanted = sorted({e.qid for e in pairs if e.answerable and overlap(e.question, e.sentence) <= max_overlap})
+    keep = set(random.Random(seed).sample(wanted, min(questions, len(wanted))))
+    return [e for e in pairs if e.qid in keep]
 
 
 # Entity kinds worth swapping: a name, place, date or number the question pins its answer to.

