@@ -37,8 +37,6 @@ class Answer:
         default_factory=list
     )  # what the generator saw, ranked: text, paragraph, score
     notes: list[str] = field(default_factory=list)
-    answerability: float | None = None  # the fitted model's probability that answering is right
-    features: dict[str, float] = field(default_factory=dict)  # what that model saw
     reader: float | None = None  # the trained reader's probability that its best sentence answers
 
     @property

@@ -136,9 +136,7 @@ def build_chain(
             timings={k: round(v, 5) for k, v in state["timings"].items()},
             rewritten_query=question.query if question.is_follow_up else None,
             notes=list(draft.notes),
-            answerability=draft.answerability,
             reader=draft.reader,
-            features=dict(draft.features),
             passages=[
                 {
                     "text": d.page_content,

@@ -184,13 +184,6 @@ def cmd_eval(args: argparse.Namespace) -> int:
     from . import evaluation, reports
 
     bot = _assistant(args)
-    if args.fit:
-        from .fit import fit_and_save
-
-        report = fit_and_save(bot, Path(args.report_dir))
-        console.print(f"answerability model: {report['samples']} samples, threshold {report['threshold']}")
-        console.print_json(data=report["leave_one_document_out"])
-        return 0
     if args.calibrate:
         result = evaluation.calibrate(bot, args.suite[0] if args.suite else "main")
         table = Table(title=f"refusal threshold sweep on {result['suite']}")
@@ -473,9 +466,6 @@ def build_parser() -> argparse.ArgumentParser:
         "--calibrate-reader",
         action="store_true",
         help="fit the reader's threshold on the development suites (or --suite) and store it with the model",
-    )
-    ev.add_argument(
-        "--fit", action="store_true", help="refit the answerability model on the development suites of three documents"
     )
     ev.add_argument(
         "--without",

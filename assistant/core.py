@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextvars
-import dataclasses
 import functools
 import logging
 import queue
@@ -23,7 +22,6 @@ from .corpus import Corpus, load_corpus
 from .embeddings import MiniLMEmbeddings
 from .errors import QuestionError
 from .generation import AnswerGenerator, ExtractiveGenerator
-from .generation.answerability import AnswerabilityModel
 from .generation.base import LIVE_TEXT
 from .index import Index, open_index
 from .reader import MODEL_DIR as READER_DIR
@@ -46,12 +44,6 @@ def _shared_embeddings(backend: str, models_dir: Path) -> MiniLMEmbeddings:
 def shared_embeddings(settings: Settings) -> MiniLMEmbeddings:
     """One embedding model (and query cache) per process and backend, however many assistants are built."""
     return _shared_embeddings(settings.embedding_backend, settings.models_dir)
-
-
-@functools.lru_cache(maxsize=1)
-def shared_answerability() -> AnswerabilityModel | None:
-    """The fitted answerability model shipped with the package (None before the first fit)."""
-    return AnswerabilityModel.load()
 
 
 @functools.lru_cache(maxsize=4)
@@ -183,7 +175,6 @@ class Assistant:
             self.scorer,
             s.refusal_threshold,
             s.max_answer_sentences,
-            self._answerability(),
             s.disabled_rules,
             shared_reader(s.reader_dir or READER_DIR) if s.reader else None,
             s.reader_threshold,
@@ -201,12 +192,6 @@ class Assistant:
     def _arbitrating(self) -> bool:
         """Whether an LLM answers, so that the reader's verdict on every question may overrule its refusal."""
         return self.settings.llm != "extractive" or self.chat_model is not None
-
-    def _answerability(self) -> AnswerabilityModel | None:
-        fitted = shared_answerability() if self.settings.answerability else None
-        if fitted and self.settings.answerability_threshold is not None:
-            return dataclasses.replace(fitted, threshold=self.settings.answerability_threshold)
-        return fitted
 
     def configure(self, *, chat_model: BaseChatModel | None = None, **overrides: Any) -> Assistant:
         """A variant with other retrieval/answer settings sharing this one's corpus, model and index; with

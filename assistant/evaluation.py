@@ -59,7 +59,7 @@ CONFIGS: dict[str, dict[str, Any]] = {
     "bm25": {"retriever": "bm25", "rerank": False},
     "hybrid": {"retriever": "hybrid", "rerank": False},
     "hybrid-rerank": {"retriever": "hybrid", "rerank": True},
-    # The default without the trained reader: the rules and the answerability model alone (the engine before it).
+    # The default without the trained reader: the rules alone (the engine before it).
     "rules-only": {"retriever": "hybrid", "rerank": True, "reader": False},
 }
 DEFAULT_CONFIG = "hybrid-rerank"

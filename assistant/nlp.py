@@ -152,27 +152,6 @@ def _to_parse(doc: Doc) -> Parse:
     return Parse(doc.text, entities, tokens)
 
 
-# Nouns that only name the kind of value asked for ("which year", "what time"): any value of the kind answers.
-KIND_NOUNS = frozenset(
-    {"year", "day", "date", "month", "time", "way", "kind", "type", "thing", "number", "amount", "percentage"}
-)
-
-
-def focus_nouns(parsed: Parse) -> list[str]:
-    """Lemmas of the noun a wh-word or "how many/much" qualifies: "king" in "Which king granted …",
-    "people" in "How many people …", "party" in "What political party …"."""
-    found = []
-    for i, token in enumerate(parsed.tokens):
-        if (token.text.lower() in ("which", "what", "whose") and token.dep == "det") or (
-            token.text.lower() in ("many", "much")
-            and i
-            and parsed.tokens[i - 1].text.lower() == "how"
-            and token.dep == "amod"
-        ):
-            found.append(parsed.tokens[token.head].lemma.lower())
-    return [f for f in found if f not in KIND_NOUNS]
-
-
 def listed_only(parsed: Parse) -> frozenset[str]:
     """Lower-cased lemmas of words that occur in ``parsed`` only as members of a coordination of three or
     more ("politics, national security, defense, economy"), their modifiers included: the sentence mentions

@@ -60,11 +60,6 @@ class SentenceScorer:
     def idf(self, term: str) -> float:
         return self._idf.get(term, self._default_idf)
 
-    @property
-    def max_idf(self) -> float:
-        """The idf of a word no sentence uses: the rarest a word can be."""
-        return self._default_idf
-
     def terms(self, sentence: Sentence) -> set[str]:
         """Content tokens of ``sentence``, tokenised once for the corpus's own sentences (do not mutate)."""
         return self._tokens.get((sentence.doc_id, sentence.index)) or set(tokens(sentence.text))

@@ -86,13 +86,8 @@ class Settings(BaseSettings):
     llm_temperature: float = Field(default=0.0, ge=0.0, le=2.0)
     # Fitted by `assistant eval --calibrate` on evals/main.jsonl (sweep in evals/reports/calibration.json).
     refusal_threshold: float = Field(default=0.24, ge=0.0, le=1.0)
-    # The fitted answerability model (assistant/data/answerability.json, `assistant eval --fit`) has the last
-    # word on answering; off, the rules and the refusal threshold alone decide. A threshold here overrides
-    # the fitted one.
-    answerability: bool = True
-    answerability_threshold: float | None = Field(default=None, ge=0.0, le=1.0)
     # The trained reader (assistant/data/reader/, made by `assistant train`): it reads the best candidate sentences
-    # and decides whether the text answers, and with what span. Off, the rules and the answerability model decide.
+    # and decides whether the text answers, and with what span. Off, the rules and the refusal threshold decide.
     reader: bool = True
     reader_dir: Path | None = Field(default=None, description="A reader model folder (default: the shipped one).")
     reader_threshold: float | None = Field(

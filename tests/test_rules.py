@@ -18,7 +18,7 @@ def _inputs(bot, question: str):
 
 def _generator(bot, disabled: list[str] | None = None) -> ExtractiveGenerator:
     reader = bot.generator.reader
-    return ExtractiveGenerator(bot.scorer, reader.threshold, reader.max_sentences, reader.answerability, disabled or [])
+    return ExtractiveGenerator(bot.scorer, reader.threshold, reader.max_sentences, disabled or [])
 
 
 class _Spy(Rule):
@@ -102,7 +102,7 @@ def test_without_flag_and_env_name_families_and_reject_unknown_ones(monkeypatch,
     assert "answer_types" in capsys.readouterr().err  # the choices are listed
     with pytest.raises(ValueError, match="unknown answer rule"):
         configured(["no-such-rule"])
-    assert set(RULE_NAMES) >= {"unknown_values", "answer_types", "multipart", "answerability"}
+    assert set(RULE_NAMES) >= {"unknown_values", "answer_types", "multipart"}
 
 
 def test_a_correction_states_its_values_in_fields(bot):

@@ -33,9 +33,6 @@ class Draft:
     kind: AnswerKind
     support: float
     notes: list[str] = field(default_factory=list)
-    # What the answerability model saw and said, for an answer the rules produced (empty otherwise).
-    features: dict[str, float] = field(default_factory=dict)
-    answerability: float | None = None
     reader: float | None = None  # the trained reader's probability that its best sentence answers (None: not read)
     # What the answer states, for readers of fields rather than text (reports, tests):
     # the direct values ("Twentyfold", "Hun Manet") or the corrected one, and a correction's (wrong, right).

@@ -5,8 +5,8 @@ article's overview; a value the question presumes but the article never mentions
 value in the evidence ("Seoul, not Phnom Penh") or refused; other false premises (owner, rank or year,
 opposite verb, title) corrected; another instance of what the article reports once, refused; evidence that
 lacks the kind of value asked for or falls below the calibrated support threshold, refused; a multi-part
-question no part of which is answered, refused; the answerability model's verdict. What none of them
-decides is answered: a direct first sentence for numbers, years and names, then the best sentences quoted.
+question no part of which is answered, refused. What none of them decides is answered: a direct first
+sentence for numbers, years and names, then the best sentences quoted.
 """
 
 from __future__ import annotations
@@ -21,7 +21,6 @@ from ..corpus import Sentence
 from ..question import Question
 from ..reader import SpanReader
 from ..scoring import SentenceScorer
-from .answerability import AnswerabilityModel
 from .base import AnswerGenerator, Draft
 from .rules import Context, Reader, compose, configured
 
@@ -34,7 +33,6 @@ class ExtractiveGenerator(AnswerGenerator):
         scorer: SentenceScorer,
         threshold: float,
         max_sentences: int = 3,
-        answerability: AnswerabilityModel | None = None,
         disabled_rules: Iterable[str] = (),
         span_reader: SpanReader | None = None,
         reader_threshold: float | None = None,
@@ -45,9 +43,7 @@ class ExtractiveGenerator(AnswerGenerator):
         ``always_read``: give every answer its verdict (for an LLM backend's arbitration)."""
         self.scorer = scorer
         verdict_at = reader_threshold if reader_threshold is not None else span_reader.threshold if span_reader else 1.0
-        self.reader = Reader(
-            scorer, threshold, max_sentences, answerability, span_reader, verdict_at, reader_candidates, always_read
-        )
+        self.reader = Reader(scorer, threshold, max_sentences, span_reader, verdict_at, reader_candidates, always_read)
         self.rules = configured(disabled_rules)
 
     def _sentences(self, context: list[Document]) -> list[Sentence]:

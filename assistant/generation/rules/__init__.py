@@ -8,7 +8,6 @@ from collections.abc import Iterable
 from .answer_types import AnswerTypes
 from .base import Context, NoEvidence, Part, Reader, Rule
 from .compose import compose
-from .gate import AnswerabilityGate
 from .multipart import MultiPart
 from .opposites import Opposite
 from .overview import Overview
@@ -31,7 +30,6 @@ RULES: tuple[Rule, ...] = (
     ReaderVerdict(),
     AnswerTypes(),
     MultiPart(),
-    AnswerabilityGate(),  # last: it judges the answer the others let through
 )
 # Families that can be switched off (without evidence there is nothing any later rule could read).
 RULE_NAMES: tuple[str, ...] = tuple(r.name for r in RULES if not isinstance(r, NoEvidence))

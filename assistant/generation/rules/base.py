@@ -1,9 +1,9 @@
 """The rule contract: a rule reads a ``Context`` (the question, its scored evidence, the article's lexicon)
 and returns a decision (a finished ``Draft``) or nothing, and then the next rule reads it.
 
-The context computes the evidence once, on first use, for every rule that needs it. Two rules leave a
-finding for the answer the rules fall through to: the multi-part rule the evidence of each part, the
-answerability gate its probability.
+The context computes the evidence once, on first use, for every rule that needs it. Three rules leave a
+finding for the answer the rules fall through to: the unknown-values rule a caveat, the multi-part rule the
+evidence of each part, the reader its sentence and span.
 """
 
 from __future__ import annotations
@@ -18,8 +18,6 @@ from ...corpus import Corpus, Sentence
 from ...question import Question, QuestionAnalyser
 from ...reader import Reading, SpanReader, window
 from ...scoring import ScoredSentence, SentenceScorer
-from .. import answerability
-from ..answerability import AnswerabilityModel
 from ..base import Draft
 from .drafts import Correction, corrected
 
@@ -40,7 +38,6 @@ class Reader:
     scorer: SentenceScorer
     threshold: float  # calibrated support below which evidence does not answer
     max_sentences: int
-    answerability: AnswerabilityModel | None = None
     span_reader: SpanReader | None = None
     reader_threshold: float = 0.5
     reader_candidates: int = 8
@@ -113,7 +110,6 @@ class Context:
     reader: Reader
     caveat: str = ""  # left by the unknown-values rule: what the answer must say first (an unmatched circumstance)
     parts: list[Part] = field(default_factory=list)  # left by the multi-part rule; empty: one question
-    answerability: float | None = None  # left by the answerability gate when it lets the answer through
     read: Read | None = None  # left by the reader when it finds the answer: its sentence and span
 
     @cached_property
@@ -204,11 +200,6 @@ class Context:
         readings = model.read(asked, [text for text, _ in windows])
         ranked = [Read(c, r.within(w[1])) for c, r, w in zip(candidates, readings, windows, strict=True)]
         return sorted(ranked, key=lambda read: read.reading.probability, reverse=True)
-
-    @cached_property
-    def features(self) -> dict[str, float]:
-        """What the answerability model sees of answering from ``top``."""
-        return answerability.features(self.question, self.scored, self.top, self.reader.scorer)
 
 
 class Rule(ABC):

@@ -71,8 +71,6 @@ def compose(ctx: Context) -> Draft:
         [(c.sentence, c.support) for c in cited],
         "answer",
         top.support,
-        features=ctx.features,
-        answerability=ctx.answerability,
         reader=ctx.read.reading.probability if ctx.read else None,
         values=[d.removesuffix(".") for d in directs],
     )
