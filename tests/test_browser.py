@@ -156,10 +156,21 @@ def test_the_input_keeps_its_placeholder(page, bot):
     assert box.get_attribute("placeholder") == placeholder
     ask(page, "How many people attended the business forum?", 1)
     assert box.get_attribute("placeholder") == placeholder  # Gradio blanks it while answering
+    # A warm answer can come and go between two polls of the page, so the retry's busy state is recorded as
+    # it happens: the box is disabled while the retry is answered.
+    page.evaluate(RECORD_DISABLED_BOX)
     page.get_by_role("button", name="Retry").click()
-    page.wait_for_selector("textarea[disabled]", timeout=ANSWER_TIMEOUT_MS)
+    page.wait_for_function("window.boxWasDisabled", timeout=ANSWER_TIMEOUT_MS)
     wait_for_replies(page, 1)
     assert box.get_attribute("placeholder") == placeholder
+
+
+RECORD_DISABLED_BOX = """() => {
+    window.boxWasDisabled = false;
+    new MutationObserver(changes => {
+        if (changes.some(c => c.target.tagName === 'TEXTAREA' && c.target.disabled)) window.boxWasDisabled = true;
+    }).observe(document.body, {attributes: true, attributeFilter: ['disabled'], subtree: true});
+}"""
 
 
 # The first text line of the first answer, scrolled to the top edge of the chat's scrolling box (the rest
