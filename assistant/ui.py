@@ -325,6 +325,9 @@ class _ChatInterface(gr.ChatInterface):
         for block_fn in self.fns.values():
             if block_fn.outputs == [self.textbox] and not block_fn.inputs and block_fn.fn is not None:
                 shown = block_fn.fn() if block_fn.fn.__name__ == "<lambda>" else None
+                if inspect.iscoroutine(shown):  # an async step, not the inline update: closed unrun, unwarned
+                    shown.close()
+                    continue
                 if isinstance(shown, dict) and shown.get("placeholder") == "":
                     kept = {k: v for k, v in shown.items() if k not in ("__type__", "placeholder")}
                     block_fn.fn = functools.partial(gr.update, **kept)

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import copy
+import gc
 import json
 import logging
 import os
+import warnings
 from types import SimpleNamespace
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")  # before gradio_client imports huggingface_hub
@@ -342,3 +344,12 @@ def test_llm_answer_streams_into_the_page_a_verified_sentence_at_a_time(bot):
     assert streamed[0].startswith(LIVE_FIRST)
     assert all(answer_text.startswith(u) for u in streamed) and REFUSAL_NOTE not in reply
     assert not any(_unsupported_in_answer(llm_bot, u) for u in streamed)
+
+
+def test_building_the_page_leaves_no_coroutine_unawaited(bot):
+    # `make chat` printed "coroutine … was never awaited" when the placeholder fix called Gradio's async steps.
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        ChatPage(bot).build()
+        gc.collect()
+    assert not [w for w in caught if "never awaited" in str(w.message)]
