@@ -103,11 +103,11 @@ def _sentence_of(spans: list[tuple[int, int]], start: int, end: int) -> int:
 
 def _most_overlapping(question: str, sentences: list[str], skip: int) -> int:
     asked = _words(question)
-    best, best_overlap = -1, 0
+    best, best_shared = -1, 0
     for i, sentence in enumerate(sentences):
-        overlap = len(asked & _words(sentence))
-        if i != skip and overlap > best_overlap:
-            best, best_overlap = i, overlap
+        shared = len(asked & _words(sentence))
+        if i != skip and shared > best_shared:
+            best, best_shared = i, shared
     return best
 
 
